@@ -1,0 +1,1 @@
+"""The subcommands of main.py, one module each."""

@@ -1,0 +1,34 @@
+"""`python main.py --single-cycle`: start up, run one cycle now, print a summary, exit (0 ok/skipped/halted, 1 error)."""
+
+from __future__ import annotations
+
+from loguru import logger
+
+from bot.config import Settings
+from bot.cycle import run_cycle
+from bot.lock import InstanceLock, lock_path_for
+from bot.summary import render
+from bot.wiring import build_context
+
+
+def banner(settings: Settings) -> str:
+    env = {"local": "local simulator", "sim": "Saxo SIM", "live": "Saxo LIVE (real money)"}[settings.saxo_env or "local"]
+    return (
+        f"saxo-bot: {env}, {'DRY RUN (precheck only)' if settings.dry_run else 'placing orders'}, "
+        f"hours {settings.trading_hours_mode}, strategy {settings.strategy}, {len(settings.items)} instruments"
+    )
+
+
+def run_single_cycle(settings: Settings) -> int:
+    logger.info(banner(settings))
+    with InstanceLock(lock_path_for(settings.jobstore_url, settings.jobstore_table)):
+        ctx = build_context(settings)
+        try:
+            from bot.reconcile import reconcile_at_startup
+
+            reconcile_at_startup(ctx)
+            result = run_cycle(ctx)
+            print(render(ctx, result), flush=True)
+        finally:
+            ctx.close()
+    return 1 if result.status == "error" else 0

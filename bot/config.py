@@ -1,0 +1,332 @@
+"""Settings: read once at start, frozen after (DESIGN §3).
+
+Sources, strongest first: command line (passed in as overrides), environment variables, `.env`,
+a TOML file (`--config`, default `config.toml` when present), defaults. Names are case-insensitive
+with no prefix. Any bad value becomes a `ConfigError` naming the setting, which `main.py` turns into
+exit code 2 and one line.
+"""
+
+from __future__ import annotations
+
+import json
+from contextvars import ContextVar
+from datetime import time
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+    TomlConfigSettingsSource,
+)
+
+from bot.domain import ASSET_TYPES, WatchItem
+from bot.errors import ConfigError
+
+SIM_BASE_URL = "https://gateway.saxobank.com/sim/openapi"
+LIVE_BASE_URL = "https://gateway.saxobank.com/openapi"
+SIM_AUTH_BASE_URL = "https://sim.logonvalidation.net"
+LIVE_AUTH_BASE_URL = "https://live.logonvalidation.net"
+
+DEFAULT_WATCHLIST: list[dict[str, Any]] = [
+    {"asset_type": "FxSpot", "uic": 21, "symbol": "EURUSD", "quantity": 10000},
+    {"asset_type": "FxSpot", "uic": 31, "symbol": "GBPUSD", "quantity": 10000},
+    {"asset_type": "FxSpot", "uic": 42, "symbol": "USDJPY", "quantity": 10000},
+    {"asset_type": "FxCrypto", "uic": 21700189, "symbol": "BTCUSD", "quantity": "0.01"},
+    {"asset_type": "Stock", "uic": 211, "symbol": "AAPL:xnas", "quantity": 1},
+    {"asset_type": "Stock", "uic": 261, "symbol": "MSFT:xnas", "quantity": 1},
+]
+LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL")
+
+_toml_path: ContextVar[Path | None] = ContextVar("_toml_path", default=None)
+_env_file: ContextVar[Path | None] = ContextVar("_env_file", default=Path(".env"))
+
+
+class WatchEntry(BaseModel):
+    """One watchlist entry as the user writes it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    asset_type: str
+    uic: int = Field(gt=0)
+    symbol: str = Field(min_length=1)
+    quantity: Decimal | None = Field(default=None, gt=0)
+
+    @field_validator("asset_type")
+    @classmethod
+    def _known_asset_type(cls, value: str) -> str:
+        if value not in ASSET_TYPES:
+            raise ValueError(f"unknown asset type {value!r}; known: {', '.join(sorted(ASSET_TYPES))}")
+        return value
+
+
+class Settings(BaseSettings):
+    """Every setting of DESIGN §3. Frozen: nothing changes them after start."""
+
+    model_config = SettingsConfigDict(
+        case_sensitive=False,
+        frozen=True,
+        extra="ignore",
+        env_file_encoding="utf-8",
+        validate_default=True,
+    )
+
+    saxo_env: Literal["local", "sim", "live"] | None = None
+    saxo_base_url: str | None = None
+    saxo_auth_mode: Literal["manual", "oauth"] = "manual"
+    saxo_access_token: SecretStr | None = None
+    saxo_app_key: str | None = None
+    saxo_app_secret: SecretStr | None = None
+    saxo_redirect_uri: str = "http://127.0.0.1:8765/callback"
+    saxo_auth_base_url: str | None = None
+    saxo_token_file: Path = Path("data/token.json")
+    saxo_account_key: str | None = None
+
+    watchlist: Annotated[tuple[WatchEntry, ...], NoDecode] = Field(
+        default_factory=lambda: tuple(WatchEntry(**e) for e in DEFAULT_WATCHLIST)
+    )
+    trading_hours_mode: Literal["always", "fixed", "instrument"] = "always"
+    trading_start: time = time(9, 30)
+    trading_end: time = time(16, 0)
+    timezone: str = "America/New_York"
+    trading_calendar: str = "XNYS"
+    trading_days: str = "mon-fri"
+
+    dry_run: bool = False
+    cycle_interval_seconds: float = Field(default=60.0, gt=0)
+    default_quantity: Decimal = Field(default=Decimal(1), gt=0)
+    allow_short: bool = False
+    strategy: str = "ma_crossover"
+    strategy_params: Annotated[dict[str, Any], NoDecode] = Field(default_factory=dict)
+
+    max_open_positions: int = Field(default=20, ge=0)
+    max_orders_per_cycle: int = Field(default=10, ge=0)
+    max_exposure_pct_per_asset_type: Decimal = Field(default=Decimal(50), gt=0)
+    daily_loss_limit: Decimal = Field(default=Decimal(0), ge=0)
+    allow_live_trading: bool = False
+
+    database_url: str = "sqlite:///data/bot.db"
+    jobstore_url: str = "sqlite:///data/jobs.db"
+    jobstore_table: str = Field(default="apscheduler_jobs", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    kill_switch_file: Path = Path("data/STOP")
+
+    log_level: str = "INFO"
+    log_file: str = "data/bot.log"
+    log_json: bool = False
+    health_port: int = Field(default=0, ge=0, le=65535)
+
+    # ---- parsing -------------------------------------------------------------------------------
+
+    @field_validator("watchlist", mode="before")
+    @classmethod
+    def _parse_watchlist(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"not valid JSON ({exc.msg} at char {exc.pos})") from None
+        if not isinstance(value, list | tuple) or not value:
+            raise ValueError('expected a non-empty JSON list of {"asset_type","uic","symbol"} objects')
+        return value
+
+    @field_validator("watchlist")
+    @classmethod
+    def _unique_instruments(cls, value: tuple[WatchEntry, ...]) -> tuple[WatchEntry, ...]:
+        seen: set[tuple[str, int]] = set()
+        for entry in value:
+            key = (entry.asset_type, entry.uic)
+            if key in seen:
+                raise ValueError(f"{entry.asset_type}:{entry.uic} is listed twice")
+            seen.add(key)
+        return value
+
+    @field_validator("strategy_params", mode="before")
+    @classmethod
+    def _parse_params(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if not value.strip():
+                return {}
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"not valid JSON ({exc.msg} at char {exc.pos})") from None
+        if not isinstance(value, dict):
+            raise ValueError("expected a JSON object")
+        return value
+
+    @field_validator("trading_start", "trading_end", mode="before")
+    @classmethod
+    def _parse_hhmm(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            from bot.market_calendar import parse_hhmm
+
+            return parse_hhmm(value)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {value!r} (use an IANA name such as America/New_York)") from None
+        return value
+
+    @field_validator("trading_calendar")
+    @classmethod
+    def _known_calendar(cls, value: str) -> str:
+        from bot.market_calendar import get_calendar
+
+        get_calendar(value)
+        return value
+
+    @field_validator("trading_days")
+    @classmethod
+    def _known_days(cls, value: str) -> str:
+        from bot.market_calendar import parse_days
+
+        parse_days(value)
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.upper() not in LOG_LEVELS:
+            raise ValueError(f"unknown log level {value!r}; use one of {', '.join(LOG_LEVELS)}")
+        return value.upper()
+
+    @field_validator("saxo_env", "saxo_auth_mode", "trading_hours_mode", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _environment(self) -> Settings:
+        if self.saxo_env is None:
+            has_credentials = self.saxo_access_token is not None or self.saxo_app_key is not None
+            object.__setattr__(self, "saxo_env", "sim" if has_credentials else "local")
+        if self.saxo_env == "live" and not self.allow_live_trading:
+            raise ConfigError(
+                "SAXO_ENV", "live means real money; refused unless ALLOW_LIVE_TRADING=true is also set"
+            )
+        if self.saxo_base_url is None and self.saxo_env != "local":
+            object.__setattr__(self, "saxo_base_url", SIM_BASE_URL if self.saxo_env == "sim" else LIVE_BASE_URL)
+        if self.saxo_auth_base_url is None:
+            auth = LIVE_AUTH_BASE_URL if self.saxo_env == "live" else SIM_AUTH_BASE_URL
+            object.__setattr__(self, "saxo_auth_base_url", auth)
+        if self.saxo_env != "local":
+            if self.saxo_auth_mode == "manual" and self.saxo_access_token is None:
+                raise ConfigError(
+                    "SAXO_ACCESS_TOKEN",
+                    f"required for SAXO_ENV={self.saxo_env} with SAXO_AUTH_MODE=manual "
+                    "(paste the 24-hour developer token, or use SAXO_AUTH_MODE=oauth)",
+                )
+            if self.saxo_auth_mode == "oauth" and not self.saxo_app_key:
+                raise ConfigError("SAXO_APP_KEY", "required for SAXO_AUTH_MODE=oauth")
+        if self.trading_hours_mode == "fixed" and self.trading_start >= self.trading_end:
+            raise ConfigError("TRADING_END", "must be later than TRADING_START")
+        return self
+
+    # ---- derived views -------------------------------------------------------------------------
+
+    @property
+    def items(self) -> tuple[WatchItem, ...]:
+        """The watchlist as domain items (quantity falls back to DEFAULT_QUANTITY)."""
+        return tuple(
+            WatchItem(e.asset_type, e.uic, e.symbol, e.quantity or self.default_quantity) for e in self.watchlist
+        )
+
+    @property
+    def is_live(self) -> bool:
+        return self.saxo_env == "live"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        from pydantic_settings import DotEnvSettingsSource
+
+        sources: list[PydanticBaseSettingsSource] = [
+            init_settings,
+            env_settings,
+            DotEnvSettingsSource(settings_cls, env_file=_env_file.get()),
+        ]
+        toml_path = _toml_path.get()
+        if toml_path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+        return tuple(sources)
+
+
+def load_settings(
+    config_path: str | Path | None = None,
+    overrides: dict[str, Any] | None = None,
+    *,
+    env_file: str | Path | None = ".env",
+) -> Settings:
+    """Build the frozen settings or raise `ConfigError` naming the first bad setting.
+
+    `config_path` None means `config.toml` when it exists; an explicit path must exist.
+    """
+    if config_path is None:
+        toml = Path("config.toml") if Path("config.toml").is_file() else None
+    else:
+        toml = Path(config_path)
+        if not toml.is_file():
+            raise ConfigError("--config", f"file not found: {toml}")
+    toml_token = _toml_path.set(toml)
+    env_token = _env_file.set(Path(env_file) if env_file else None)
+    try:
+        return Settings(**(overrides or {}))
+    except ValidationError as exc:
+        raise _as_config_error(exc) from None
+    except SettingsError as exc:
+        raise ConfigError(_setting_from_text(str(exc)), _first_line(str(exc))) from None
+    except (ValueError, InvalidOperation) as exc:  # e.g. a TOML syntax error
+        if isinstance(exc, ConfigError):
+            raise
+        source = str(toml) if toml else "settings"
+        raise ConfigError(source, _first_line(str(exc))) from None
+    finally:
+        _toml_path.reset(toml_token)
+        _env_file.reset(env_token)
+
+
+def _as_config_error(exc: ValidationError) -> ConfigError:
+    error = exc.errors()[0]
+    location = [str(part) for part in error.get("loc", ())]
+    setting = location[0].upper() if location else "SETTINGS"
+    context = error.get("ctx") or {}
+    inner = context.get("error")
+    if isinstance(inner, ConfigError):
+        return inner
+    message = str(inner) if inner is not None else error.get("msg", "invalid value")
+    message = message.removeprefix("Value error, ")
+    if len(location) > 1:
+        message = f"entry {location[1]}" + (f", field {location[2]}" if len(location) > 2 else "") + f": {message}"
+    bad_input = error.get("input")
+    if bad_input is not None and not isinstance(bad_input, dict | list | tuple) and len(location) <= 1:
+        shown = "***" if "TOKEN" in setting or "SECRET" in setting else repr(bad_input)[:60]
+        message = f"{message} (got {shown})"
+    return ConfigError(setting, message)
+
+
+def _setting_from_text(text: str) -> str:
+    marker = 'field "'
+    if marker in text:
+        return text.split(marker, 1)[1].split('"', 1)[0].upper()
+    return "SETTINGS"
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else "invalid settings"

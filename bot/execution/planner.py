@@ -1,0 +1,119 @@
+"""Signal → target position → order amount (DESIGN §4b). Pure: no I/O, no clock.
+
+Three states per instrument: long `quantity`, flat, short `quantity` (only with ALLOW_SHORT).
+BUY when not long → long (a short is closed in the same order); SELL when long → flat, or short
+with ALLOW_SHORT; SELL when flat → short only with ALLOW_SHORT; repeated signals do nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_DOWN, Decimal
+
+from bot.domain import Decision, Duration, InstrumentRules, OrderIntent, Side, Signal, WatchItem
+
+DURATION_PREFERENCE = (Duration.DAY, Duration.IMMEDIATE_OR_CANCEL, Duration.FILL_OR_KILL)
+MAX_REFERENCE = 50
+
+
+@dataclass(frozen=True)
+class NoOrder:
+    """A signal that leads to no order, and why (recorded, not sent)."""
+
+    instrument_id: str
+    reason: str
+    recorded: bool = False  # True when it deserves an `orders` row (e.g. rounds to nothing)
+    side: Side | None = None
+    amount: Decimal = Decimal(0)
+
+
+def target_position(signal: Signal, current: Decimal, quantity: Decimal, allow_short: bool) -> Decimal | None:
+    """The net position the signal asks for, or None when it changes nothing."""
+    if signal is Signal.BUY:
+        return None if current > 0 else quantity
+    if signal is Signal.SELL:
+        if current < 0:
+            return None
+        if current > 0:
+            return -quantity if allow_short else Decimal(0)
+        return -quantity if allow_short else None
+    return None
+
+
+def round_amount(amount: Decimal, rules: InstrumentRules) -> Decimal:
+    """Round down to `AmountDecimals` and to a whole number of lots."""
+    step = Decimal(1).scaleb(-rules.amount_decimals)
+    rounded = amount.quantize(step, rounding=ROUND_DOWN)
+    if rules.lot_size and rules.lot_size > 0:
+        rounded = (rounded / rules.lot_size).to_integral_value(rounding=ROUND_DOWN) * rules.lot_size
+    return rounded
+
+
+def market_duration(rules: InstrumentRules) -> Duration:
+    """DayOrder when allowed for Market orders, else ImmediateOrCancel, else FillOrKill."""
+    for duration in DURATION_PREFERENCE:
+        if duration in rules.market_durations:
+            return duration
+    return rules.market_durations[0] if rules.market_durations else Duration.DAY
+
+
+def external_reference(cycle_id: int, item: WatchItem, side: Side) -> str:
+    """Ties an order to its cycle and instrument: `sb-<cycle>-<AssetType>-<Uic>-<B|S>` (≤ 50 chars)."""
+    return f"sb-{cycle_id}-{item.asset_type}-{item.uic}-{side.value[0]}"[:MAX_REFERENCE]
+
+
+def plan_order(
+    decision: Decision,
+    item: WatchItem,
+    current: Decimal,
+    rules: InstrumentRules,
+    *,
+    cycle_id: int,
+    allow_short: bool,
+    quantity: Decimal,
+    request_id: str | None = None,
+) -> OrderIntent | NoOrder:
+    """The order that moves `current` to the signal's target, or `NoOrder` with the reason."""
+    iid = item.id
+    short_ok = allow_short and not rules.short_trade_disabled
+    target = target_position(decision.signal, current, quantity, short_ok)
+    if target is None:
+        state = "long" if current > 0 else "short" if current < 0 else "flat"
+        return NoOrder(iid, f"{decision.signal.value} while {state}: nothing to do")
+    delta = target - current
+    if delta == 0:
+        return NoOrder(iid, "already at target")
+    side = Side.BUY if delta > 0 else Side.SELL
+    amount = round_amount(abs(delta), rules)
+    if amount <= 0 or amount < rules.minimum_trade_size:
+        return NoOrder(
+            iid,
+            f"amount {abs(delta)} rounds to {amount}, below the minimum trade size {rules.minimum_trade_size} "
+            f"(AmountDecimals {rules.amount_decimals}, lot size {rules.lot_size or 'none'})",
+            recorded=True,
+            side=side,
+            amount=abs(delta),
+        )
+    if not rules.tradable:
+        return NoOrder(iid, "instrument is not tradable (instrument details)", recorded=True, side=side, amount=amount)
+    opening = target != 0 and (current == 0 or (target > 0) != (current > 0))
+    return OrderIntent(
+        item=item,
+        side=side,
+        amount=amount,
+        duration=market_duration(rules),
+        external_reference=external_reference(cycle_id, item, side),
+        request_id=request_id or str(uuid.uuid4()),
+        opening=opening,
+        signal_bar_time=decision.bar_time,
+        reason=decision.reason,
+    )
+
+
+def bar_key(moment: datetime | None) -> str:
+    """The signal bar as stored in the `orders` table (UTC ISO)."""
+    from bot.clock import utc_iso
+
+    return utc_iso(moment) if moment is not None else ""

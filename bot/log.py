@@ -1,0 +1,104 @@
+"""Logging set up once: loguru sinks, stdlib intercept, and redaction of secrets.
+
+Every record passes a patcher that replaces registered secrets (tokens, app secret) and anything
+that looks like a bearer token or an OAuth token field, so a secret never reaches a sink whatever
+the level or the library that logged it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from loguru import logger
+
+_secrets: set[str] = set()
+_secrets_lock = threading.Lock()
+_PATTERNS = [
+    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9\-._~+/=]{8,}"),
+    re.compile(r'(?i)("?(?:access_token|refresh_token|client_secret|code_verifier|password)"?\s*[:=]\s*"?)[^"&,\s}]+'),
+]
+CONSOLE_FORMAT = (
+    "<green>{time:YYYY-MM-DD HH:mm:ss}</green> <level>{level: <7}</level> "
+    "<cyan>{extra[phase]}</cyan>{extra[where]}{message}"
+)
+FILE_FORMAT = "{time:YYYY-MM-DD HH:mm:ss.SSS!UTC}Z {level: <7} {process} {extra[phase]}{extra[where]}{message}"
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a secret so it is masked in every later log line."""
+    if value and len(value) >= 4:
+        with _secrets_lock:
+            _secrets.add(value)
+
+
+def redact(text: str) -> str:
+    """`text` with registered secrets and token-looking values masked."""
+    for secret in tuple(_secrets):
+        if secret in text:
+            text = text.replace(secret, "***")
+    for pattern in _PATTERNS:
+        text = pattern.sub(r"\1***", text)
+    return text
+
+
+def _patch(record: dict[str, Any]) -> None:
+    record["message"] = redact(record["message"])
+    extra = record["extra"]
+    cycle = extra.get("cycle_id")
+    instrument = extra.get("instrument")
+    phase = extra.get("phase")
+    extra["phase"] = f"[{phase}] " if phase else ""
+    where = " ".join(p for p in (f"cycle={cycle}" if cycle else "", instrument or "") if p)
+    extra["where"] = f"{where} " if where else ""
+    if record["exception"] is not None:
+        exc = record["exception"].value
+        if exc is not None and exc.args:
+            exc.args = tuple(redact(a) if isinstance(a, str) else a for a in exc.args)
+
+
+class InterceptHandler(logging.Handler):
+    """Send stdlib logging (APScheduler, SQLAlchemy, urllib3, alembic) through loguru."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            level: str | int = logger.level(record.levelname).name
+        except ValueError:
+            level = record.levelno
+        logger.opt(depth=6, exception=record.exc_info).log(level, record.getMessage())
+
+
+def configure_logging(level: str = "INFO", log_file: str | None = None, json_lines: bool = False) -> None:
+    """Replace loguru's default sink with a console sink and, when `log_file` is set, a rotating file."""
+    logger.remove()
+    logger.configure(patcher=_patch, extra={"phase": "", "where": ""})
+    logger.add(
+        sys.stderr,
+        level=level,
+        format=FILE_FORMAT if json_lines else CONSOLE_FORMAT,
+        serialize=json_lines,
+        colorize=None if not json_lines else False,
+        backtrace=False,
+        diagnose=False,
+    )
+    if log_file:
+        Path(log_file).parent.mkdir(parents=True, exist_ok=True)
+        logger.add(
+            log_file,
+            level="DEBUG" if level in ("TRACE", "DEBUG") else "DEBUG",
+            format=FILE_FORMAT,
+            serialize=json_lines,
+            rotation="20 MB",
+            retention="14 days",
+            enqueue=False,
+            backtrace=False,
+            diagnose=False,
+            encoding="utf-8",
+        )
+    logging.basicConfig(handlers=[InterceptHandler()], level=logging.INFO, force=True)
+    for noisy in ("urllib3", "apscheduler.executors", "sqlalchemy.engine", "alembic.runtime.migration"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,0 +1,131 @@
+"""Market data for a cycle: quotes per asset type and bars per instrument, fetched together.
+
+Bars are cached per instrument, so after the first cycle only the bars completed since the last
+fetch are asked for (`Mode=From`). One instrument failing is skipped with a reason; the others go on.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from loguru import logger
+
+from bot.domain import Bar, Quote, Snapshot, WatchItem
+from bot.errors import AuthError, BotError
+
+MAX_COUNT = 1200
+
+
+class BarCache:
+    """The last `keep` bars per instrument; thread-safe."""
+
+    def __init__(self, keep: int) -> None:
+        self.keep = keep
+        self._bars: dict[str, list[Bar]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, iid: str) -> list[Bar]:
+        with self._lock:
+            return list(self._bars.get(iid, ()))
+
+    def merge(self, iid: str, fresh: Sequence[Bar]) -> list[Bar]:
+        """Add `fresh` bars (a newer copy of a bar replaces the older one) and return the window."""
+        with self._lock:
+            by_time = {bar.time: bar for bar in self._bars.get(iid, ())}
+            by_time.update((bar.time, bar) for bar in fresh)
+            window = [by_time[t] for t in sorted(by_time)][-self.keep :]
+            self._bars[iid] = window
+            return list(window)
+
+    def request_for(self, iid: str, now: datetime, horizon: int) -> tuple[int, datetime | None]:
+        """(count, since) for the next fetch: everything from the last completed cached bar, or a full load."""
+        cached = self.get(iid)
+        span = timedelta(minutes=horizon)
+        completed = [bar for bar in cached if bar.time + span <= now]
+        if not completed:
+            return min(self.keep + 2, MAX_COUNT), None
+        since = completed[-1].time
+        missing = int((now - since) / span) + 2
+        if missing > self.keep:
+            return min(self.keep + 2, MAX_COUNT), None
+        return missing, since
+
+
+@dataclass(frozen=True)
+class MarketData:
+    snapshots: dict[str, Snapshot]
+    skipped: dict[str, str]  # instrument_id -> reason
+    quotes_ok: int
+
+
+def fetch_quotes_async(
+    pool: Executor, saxo: object, items: Sequence[WatchItem], account_key: str
+) -> dict[str, Future[dict[str, Quote]]]:
+    """One quotes request per asset type, all in flight at once."""
+    groups: dict[str, list[WatchItem]] = {}
+    for item in items:
+        groups.setdefault(item.asset_type, []).append(item)
+    return {asset: pool.submit(saxo.quotes, group, account_key) for asset, group in groups.items()}  # type: ignore[attr-defined]
+
+
+def fetch_bars_async(
+    pool: Executor, saxo: object, items: Sequence[WatchItem], cache: BarCache, now: datetime, horizon: int
+) -> dict[str, Future[list[Bar]]]:
+    def load(item: WatchItem) -> list[Bar]:
+        count, since = cache.request_for(item.id, now, horizon)
+        fresh = saxo.bars(item, horizon, count=count, since=since)  # type: ignore[attr-defined]
+        return cache.merge(item.id, fresh)
+
+    return {item.id: pool.submit(load, item) for item in items}
+
+
+def assemble(
+    items: Sequence[WatchItem],
+    quote_futures: dict[str, Future[dict[str, Quote]]],
+    bar_futures: dict[str, Future[list[Bar]]],
+    now: datetime,
+    horizon: int,
+) -> MarketData:
+    """Wait for the fetches and build one snapshot per instrument that has both a quote and bars."""
+    quotes: dict[str, Quote] = {}
+    quote_errors: dict[str, str] = {}
+    for asset_type, future in quote_futures.items():
+        try:
+            quotes.update(future.result())
+        except AuthError:
+            raise
+        except BotError as exc:
+            logger.warning("quotes for {} unavailable: {}", asset_type, exc)
+            quote_errors[asset_type] = f"quotes unavailable: {exc}"
+    snapshots: dict[str, Snapshot] = {}
+    skipped: dict[str, str] = {}
+    quotes_ok = 0
+    for item in items:
+        iid = item.id
+        try:
+            bars = bar_futures[iid].result()
+        except AuthError:
+            raise
+        except BotError as exc:
+            skipped[iid] = f"bars unavailable: {exc}"
+            logger.bind(instrument=iid).warning("skipped: bars unavailable: {}", exc)
+            continue
+        quote = quotes.get(iid)
+        if quote is None:
+            skipped[iid] = quote_errors.get(item.asset_type, "no quote returned for this instrument")
+        elif not quote.usable:
+            skipped[iid] = f"no valid quote ({quote.error_code or 'no price'})"
+        elif quote.market_open is False:
+            skipped[iid] = f"market closed ({quote.market_state or 'IsMarketOpen=false'})"
+        elif not bars:
+            skipped[iid] = "no bars returned"
+        if iid in skipped:
+            logger.bind(instrument=iid).warning("skipped: {}", skipped[iid])
+            continue
+        quotes_ok += 1
+        snapshots[iid] = Snapshot(item=item, now=now, quote=quote, bars=tuple(bars), horizon_minutes=horizon)
+    return MarketData(snapshots, skipped, quotes_ok)

@@ -1,0 +1,140 @@
+"""The composition root: `build_context(settings)` makes the clock, Saxo client, store and helpers once.
+
+No globals: everything a cycle needs hangs off the `Context`; tests build one with fakes.
+"""
+
+from __future__ import annotations
+
+import secrets
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from loguru import logger
+
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.domain import Account
+from bot.errors import ConfigError
+from bot.hours import FixedWindow, HoursGate
+from bot.log import register_secret
+from bot.market_calendar import get_calendar, parse_days
+from bot.market_data import BarCache
+from bot.strategies import LoadedStrategy, load_strategy
+
+if TYPE_CHECKING:
+    from bot.saxo import SaxoClient, TokenProvider
+    from bot.store import Store
+
+POOL_SIZE = 16
+
+
+@dataclass
+class Context:
+    settings: Settings
+    clock: Clock
+    saxo: SaxoClient
+    store: Store
+    account: Account
+    gate: HoursGate
+    strategy: LoadedStrategy
+    bars: BarCache
+    pool: ThreadPoolExecutor
+    sim: Any = None  # the embedded simulator in local mode
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def environment(self) -> str:
+        return {"local": "local simulator", "sim": "Saxo SIM", "live": "Saxo LIVE"}[self.settings.saxo_env or "local"]
+
+    def close(self) -> None:
+        """Close HTTP sessions, stop the pool and the simulator, dispose engines."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.saxo.close()
+        self.store.dispose()
+        if self.sim is not None:
+            self.sim.stop()
+
+
+def fixed_window(settings: Settings) -> FixedWindow:
+    from zoneinfo import ZoneInfo
+
+    return FixedWindow(
+        start=settings.trading_start,
+        end=settings.trading_end,
+        tz=ZoneInfo(settings.timezone),
+        days=parse_days(settings.trading_days),
+        calendar=get_calendar(settings.trading_calendar),
+    )
+
+
+def open_store(settings: Settings) -> Store:
+    """The metrics DB, upgraded to the latest schema."""
+    from bot.store import Store
+
+    store = Store(settings.database_url)
+    store.migrate()
+    return store
+
+
+def build_tokens(settings: Settings) -> TokenProvider:
+    from bot.saxo import ManualToken
+
+    if settings.saxo_auth_mode == "oauth":
+        from bot.saxo.oauth import OAuthTokens
+
+        return OAuthTokens.from_settings(settings)
+    assert settings.saxo_access_token is not None  # enforced by Settings
+    token = settings.saxo_access_token.get_secret_value()
+    register_secret(token)
+    return ManualToken(token)
+
+
+def start_simulator() -> tuple[Any, str, TokenProvider]:
+    """The embedded Saxo simulator on 127.0.0.1 with a throwaway token."""
+    from bot.saxo import ManualToken
+    from bot.sim import SimConfig, SimServer
+
+    token = secrets.token_urlsafe(24)
+    register_secret(token)
+    sim = SimServer(SimConfig(token=token)).start()
+    logger.info("embedded Saxo simulator listening on {}", sim.base_url)
+    return sim, sim.base_url, ManualToken(token)
+
+
+def build_context(
+    settings: Settings, *, clock: Clock | None = None, store: Store | None = None, base_url: str | None = None,
+    tokens: TokenProvider | None = None,
+) -> Context:
+    """Everything a cycle needs, built once. `base_url`/`tokens` override the environment (tests)."""
+    from bot.saxo import SaxoClient
+
+    strategy = load_strategy(settings.strategy, settings.strategy_params)
+    clock = clock or SystemClock()
+    store = store or open_store(settings)
+    sim = None
+    if base_url is None:
+        if settings.saxo_env == "local":
+            sim, base_url, tokens = start_simulator()
+        else:
+            base_url, tokens = settings.saxo_base_url, build_tokens(settings)
+    if tokens is None:
+        raise ConfigError("SAXO_ACCESS_TOKEN", "no credentials for the Saxo client")
+    saxo = SaxoClient.connect(base_url or "", tokens)
+    try:
+        account = saxo.account(settings.saxo_account_key)
+    except BaseException:
+        saxo.close()
+        if sim is not None:
+            sim.stop()
+        raise
+    gate = HoursGate(
+        settings.trading_hours_mode,
+        window=fixed_window(settings) if settings.trading_hours_mode == "fixed" else None,
+        schedule_source=saxo.trading_schedule,
+    )
+    return Context(
+        settings=settings, clock=clock, saxo=saxo, store=store, account=account, gate=gate, strategy=strategy,
+        bars=BarCache(keep=strategy.bars_needed + 5),
+        pool=ThreadPoolExecutor(max_workers=POOL_SIZE, thread_name_prefix="saxo"), sim=sim,
+    )

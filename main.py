@@ -1,0 +1,92 @@
+"""saxo-bot command line (DESIGN §2): parse arguments, load settings once, run.
+
+Exit codes: 0 done; 2 bad configuration; 3 authentication gone (log in again); 1 anything else fatal,
+including a second instance on the same job store and a `--single-cycle` whose cycle ended in `error`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+USAGE_EPILOG = """commands:
+  history [--last N] [--json] [--cycle ID] [--days N]   cycle history from the metrics DB
+  login [--no-browser]                                   OAuth login, writes SAXO_TOKEN_FILE
+  check                                                  settings and credentials, no trading
+"""
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="main.py", description="A scheduled trading bot for the Saxo Bank OpenAPI.",
+        epilog=USAGE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--dry-run", action="store_true", help="precheck every order, place none")
+    parser.add_argument("--single-cycle", action="store_true", help="run one cycle now, then exit")
+    parser.add_argument("--config", metavar="PATH", help="TOML settings file (default: config.toml if present)")
+    commands = parser.add_subparsers(dest="command", metavar="{history,login,check}")
+    history = commands.add_parser("history", help="show recent cycles from the metrics DB")
+    history.add_argument("--last", type=int, default=20, metavar="N", help="how many cycles (default 20)")
+    history.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    history.add_argument("--cycle", type=int, metavar="ID", help="one cycle with its signals and orders")
+    history.add_argument("--days", type=int, default=14, metavar="N", help="days in the daily summary")
+    login = commands.add_parser("login", help="OAuth login (authorization code + PKCE)")
+    login.add_argument("--no-browser", action="store_true", help="print the URL and paste the redirect URL back")
+    commands.add_parser("check", help="validate settings and credentials against Saxo, no trading")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    from bot.config import load_settings
+    from bot.errors import AuthError, ConfigError, FatalError
+
+    overrides: dict[str, Any] = {"dry_run": True} if args.dry_run else {}
+    try:
+        settings = load_settings(args.config, overrides)
+    except ConfigError as exc:
+        print(f"saxo-bot: bad configuration: {exc}", file=sys.stderr)
+        return 2
+    from bot.log import configure_logging
+
+    configure_logging(settings.log_level, settings.log_file, settings.log_json)
+    try:
+        if args.command == "history":
+            from bot.commands.history import run_history
+
+            return run_history(settings, args)
+        if args.command == "check":
+            from bot.commands.check import run_check
+
+            return run_check(settings)
+        if args.command == "login":
+            from bot.commands.login import run_login
+
+            return run_login(settings, no_browser=args.no_browser)
+        if args.single_cycle:
+            from bot.commands.single import run_single_cycle
+
+            return run_single_cycle(settings)
+        from scheduler import run_scheduler
+
+        return run_scheduler(settings)
+    except ConfigError as exc:
+        print(f"saxo-bot: bad configuration: {exc}", file=sys.stderr)
+        return 2
+    except AuthError as exc:
+        print(
+            f"saxo-bot: authentication failed: {exc}\n"
+            "  Log in again: `python main.py login` (SAXO_AUTH_MODE=oauth) or paste a fresh SAXO_ACCESS_TOKEN.",
+            file=sys.stderr,
+        )
+        return 3
+    except FatalError as exc:
+        print(f"saxo-bot: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
