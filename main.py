@@ -19,8 +19,10 @@ USAGE_EPILOG = """commands:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="main.py", description="A scheduled trading bot for the Saxo Bank OpenAPI.",
-        epilog=USAGE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog="main.py",
+        description="A scheduled trading bot for the Saxo Bank OpenAPI.",
+        epilog=USAGE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--dry-run", action="store_true", help="precheck every order, place none")
     parser.add_argument("--single-cycle", action="store_true", help="run one cycle now, then exit")

@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -212,9 +220,7 @@ class Settings(BaseSettings):
             has_credentials = self.saxo_access_token is not None or self.saxo_app_key is not None
             object.__setattr__(self, "saxo_env", "sim" if has_credentials else "local")
         if self.saxo_env == "live" and not self.allow_live_trading:
-            raise ConfigError(
-                "SAXO_ENV", "live means real money; refused unless ALLOW_LIVE_TRADING=true is also set"
-            )
+            raise ConfigError("SAXO_ENV", "live means real money; refused unless ALLOW_LIVE_TRADING=true is also set")
         if self.saxo_base_url is None and self.saxo_env != "local":
             object.__setattr__(self, "saxo_base_url", SIM_BASE_URL if self.saxo_env == "sim" else LIVE_BASE_URL)
         if self.saxo_auth_base_url is None:

@@ -56,7 +56,9 @@ def run_cycle(ctx: Context) -> CycleResult:
     result = CycleResult(cycle_id=None, status="error", started_at=now)
     try:
         result.cycle_id = ctx.store.start_cycle(
-            started_at=now, dry_run=settings.dry_run, hours_mode=settings.trading_hours_mode,
+            started_at=now,
+            dry_run=settings.dry_run,
+            hours_mode=settings.trading_hours_mode,
             instruments=len(settings.items),
         )
     except StoreError as exc:
@@ -190,8 +192,13 @@ def _plan(
             logger.bind(instrument=item.id).warning("no order: instrument details unavailable: {}", exc)
             continue
         planned = plan_order(
-            decision, item, net_amount(positions, item.id), rules, cycle_id=result.cycle_id or 0,
-            allow_short=settings.allow_short, quantity=item.quantity or settings.default_quantity,
+            decision,
+            item,
+            net_amount(positions, item.id),
+            rules,
+            cycle_id=result.cycle_id or 0,
+            allow_short=settings.allow_short,
+            quantity=item.quantity or settings.default_quantity,
         )
         if isinstance(planned, NoOrder):
             logger.bind(instrument=item.id).info("no order: {}", planned.reason)
@@ -226,7 +233,12 @@ def _risk(ctx: Context, portfolio: Portfolio, intents: list[OrderIntent], data: 
 
 def _execute(ctx: Context, cycle_id: int, verdict: RiskVerdict) -> ExecutionReport:
     executor = OrderExecutor(
-        ctx.saxo, ctx.store, ctx.clock, ctx.pool, account_key=ctx.account.account_key, dry_run=ctx.settings.dry_run
+        ctx.saxo,
+        ctx.store,
+        ctx.clock,
+        ctx.pool,
+        account_key=ctx.account.account_key,
+        dry_run=ctx.settings.dry_run,
     )
     return executor.execute(cycle_id, verdict.approved)
 
@@ -257,8 +269,16 @@ def _record_signals(ctx: Context, result: CycleResult, items: Sequence[WatchItem
         skipped = result.skipped.get(item.id)
         if decision is not None:
             reason = decision.reason + (f"; {skipped}" if skipped else "")
-            records.append(SignalRecord(item.id, item.symbol, decision.signal.value, decision.price, reason,
-                                        bar_key(decision.bar_time) or None))
+            records.append(
+                SignalRecord(
+                    item.id,
+                    item.symbol,
+                    decision.signal.value,
+                    decision.price,
+                    reason,
+                    bar_key(decision.bar_time) or None,
+                )
+            )
         else:
             records.append(SignalRecord(item.id, item.symbol, "SKIP", None, skipped or "not evaluated", None))
     ctx.store.add_signals(result.cycle_id, records)
@@ -270,19 +290,37 @@ def _record_not_sent(ctx: Context, result: CycleResult, not_sent: list[NoOrder],
     now = ctx.clock.now()
     rows: list[OrderRecord] = []
     for item in not_sent:
-        rows.append(OrderRecord(
-            instrument_id=item.instrument_id, symbol=_symbol(ctx, item.instrument_id),
-            side=item.side.value if item.side else "BUY", amount=item.amount, order_type="Market",
-            status="blocked", error_code="AmountTooSmall" if "minimum" in item.reason else "NotTradable",
-            error_message=item.reason, created_at=now,
-        ))
+        rows.append(
+            OrderRecord(
+                instrument_id=item.instrument_id,
+                symbol=_symbol(ctx, item.instrument_id),
+                side=item.side.value if item.side else "BUY",
+                amount=item.amount,
+                order_type="Market",
+                status="blocked",
+                error_code="AmountTooSmall" if "minimum" in item.reason else "NotTradable",
+                error_message=item.reason,
+                created_at=now,
+            )
+        )
     for b in blocked:
-        rows.append(OrderRecord(
-            instrument_id=b.intent.instrument_id, symbol=b.intent.item.symbol, side=b.intent.side.value,
-            amount=b.intent.amount, order_type="Market", duration=b.intent.duration.value, status="blocked",
-            external_reference=b.intent.external_reference, signal_bar_time=bar_key(b.intent.signal_bar_time) or None,
-            opening=True, error_code=b.rule, error_message=b.reason, created_at=now,
-        ))
+        rows.append(
+            OrderRecord(
+                instrument_id=b.intent.instrument_id,
+                symbol=b.intent.item.symbol,
+                side=b.intent.side.value,
+                amount=b.intent.amount,
+                order_type="Market",
+                duration=b.intent.duration.value,
+                status="blocked",
+                external_reference=b.intent.external_reference,
+                signal_bar_time=bar_key(b.intent.signal_bar_time) or None,
+                opening=True,
+                error_code=b.rule,
+                error_message=b.reason,
+                created_at=now,
+            )
+        )
     for row in rows:
         ctx.store.add_order(result.cycle_id, row)
 
@@ -298,10 +336,13 @@ def counts(result: CycleResult) -> CycleCounts:
     ex = result.execution
     return CycleCounts(
         quotes_ok=result.quotes_ok,
-        signals_buy=signals.count(Signal.BUY), signals_sell=signals.count(Signal.SELL),
+        signals_buy=signals.count(Signal.BUY),
+        signals_sell=signals.count(Signal.SELL),
         signals_hold=signals.count(Signal.HOLD),
-        orders_placed=ex.count("placed"), orders_failed=ex.count("failed") + ex.count("pending"),
-        orders_rejected=ex.count("rejected"), orders_blocked=len(result.blocked),
+        orders_placed=ex.count("placed"),
+        orders_failed=ex.count("failed") + ex.count("pending"),
+        orders_rejected=ex.count("rejected"),
+        orders_blocked=len(result.blocked),
         orders_prechecked=ex.count("prechecked"),
     )
 
@@ -312,8 +353,13 @@ def _record(ctx: Context, result: CycleResult) -> None:
     result.duration_ms = int((finished - result.started_at).total_seconds() * 1000)
     try:
         ctx.store.finish_cycle(
-            result.cycle_id, finished_at=finished, status=result.status, counts=counts(result),
-            skip_reason=result.skip_reason, error=result.error, total_value=result.total_value,
+            result.cycle_id,
+            finished_at=finished,
+            status=result.status,
+            counts=counts(result),
+            skip_reason=result.skip_reason,
+            error=result.error,
+            total_value=result.total_value,
             trading_day=trading_day(result.started_at, ctx.settings.timezone),
         )
     except StoreError as exc:

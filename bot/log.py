@@ -89,7 +89,7 @@ def configure_logging(level: str = "INFO", log_file: str | None = None, json_lin
         Path(log_file).parent.mkdir(parents=True, exist_ok=True)
         logger.add(
             log_file,
-            level="DEBUG" if level in ("TRACE", "DEBUG") else "DEBUG",
+            level="TRACE" if level == "TRACE" else "DEBUG",
             format=FILE_FORMAT,
             serialize=json_lines,
             rotation="20 MB",

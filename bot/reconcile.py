@@ -57,17 +57,27 @@ def reconcile_at_startup(ctx: Context) -> ReconcileReport:
     for row in ctx.store.orders_needing_reconciliation():
         reference = row.external_reference
         if reference in at_saxo:
-            message = (f"order {reference} was recorded {row.status} but Saxo has it ({at_saxo[reference]}); "
-                       "now recorded placed")
-            ctx.store.update_order(row.id, status="placed", order_id=row.order_id or at_saxo[reference],
-                                   error_message=f"reconciled at start-up: {message}")
+            message = (
+                f"order {reference} was recorded {row.status} but Saxo has it ({at_saxo[reference]}); "
+                "now recorded placed"
+            )
+            ctx.store.update_order(
+                row.id,
+                status="placed",
+                order_id=row.order_id or at_saxo[reference],
+                error_message=f"reconciled at start-up: {message}",
+            )
             report.confirmed.append(reference)
             log.warning(message)
             ctx.store.add_event("reconcile", message, at=now, details={"external_reference": reference})
         elif row.status == "pending":
             message = f"order {reference} was left pending and Saxo has no trace of it; now recorded failed"
-            ctx.store.update_order(row.id, status="failed", error_code="NotPlaced",
-                                   error_message=f"reconciled at start-up: {message}")
+            ctx.store.update_order(
+                row.id,
+                status="failed",
+                error_code="NotPlaced",
+                error_message=f"reconciled at start-up: {message}",
+            )
             report.not_found.append(reference)
             log.warning(message)
             ctx.store.add_event("reconcile", message, at=now, details={"external_reference": reference})
@@ -82,6 +92,8 @@ def reconcile_at_startup(ctx: Context) -> ReconcileReport:
         ctx.store.add_event("reconcile", message, at=now, details={"instrument_id": iid})
     log.info(
         "reconciliation done: {} confirmed, {} not found, {} positions not opened by the bot",
-        len(report.confirmed), len(report.not_found), len(report.foreign_positions),
+        len(report.confirmed),
+        len(report.not_found),
+        len(report.foreign_positions),
     )
     return report

@@ -25,11 +25,14 @@ def render(ctx: Context, result: CycleResult) -> str:
             decision = result.decisions.get(item.id)
             if decision is not None:
                 price = f"{decision.price:.6g}" if decision.price is not None else "-"
-                lines.append(f"  {item.symbol + ' (' + item.id + ')':<24}{decision.signal.value:<7}{price:>14}  "
-                             f"{decision.reason[:70]}")
+                lines.append(
+                    f"  {item.symbol + ' (' + item.id + ')':<24}{decision.signal.value:<7}{price:>14}  "
+                    f"{decision.reason[:70]}"
+                )
             elif item.id in result.skipped:
-                lines.append(f"  {item.symbol + ' (' + item.id + ')':<24}{'SKIP':<7}{'-':>14}  "
-                             f"{result.skipped[item.id][:70]}")
+                lines.append(
+                    f"  {item.symbol + ' (' + item.id + ')':<24}{'SKIP':<7}{'-':>14}  {result.skipped[item.id][:70]}"
+                )
     orders = result.execution.results
     if orders or result.blocked:
         lines.append("")
@@ -37,11 +40,14 @@ def render(ctx: Context, result: CycleResult) -> str:
         for r in orders:
             detail = r.order_id or r.error_code or ""
             cost = f" cost {r.estimated_cost}" if r.estimated_cost is not None else ""
-            lines.append(f"    {r.intent.side.value:<4} {r.intent.amount:>12} {symbols.get(r.intent.instrument_id, '')}"
-                         f"  {r.status:<10} {detail}{cost}")
+            lines.append(
+                f"    {r.intent.side.value:<4} {r.intent.amount:>12} {symbols.get(r.intent.instrument_id, '')}"
+                f"  {r.status:<10} {detail}{cost}"
+            )
         for b in result.blocked:
-            lines.append(f"    {b.intent.side.value:<4} {b.intent.amount:>12} {b.intent.item.symbol}  blocked    "
-                         f"{b.reason}")
+            lines.append(
+                f"    {b.intent.side.value:<4} {b.intent.amount:>12} {b.intent.item.symbol}  blocked    {b.reason}"
+            )
     elif result.status in ("ok", "halted"):
         lines.append("  no orders this cycle (no BUY/SELL signal acted on)")
     lines.append("")

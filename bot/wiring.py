@@ -103,7 +103,11 @@ def start_simulator() -> tuple[Any, str, TokenProvider]:
 
 
 def build_context(
-    settings: Settings, *, clock: Clock | None = None, store: Store | None = None, base_url: str | None = None,
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    store: Store | None = None,
+    base_url: str | None = None,
     tokens: TokenProvider | None = None,
 ) -> Context:
     """Everything a cycle needs, built once. `base_url`/`tokens` override the environment (tests)."""
@@ -134,7 +138,14 @@ def build_context(
         schedule_source=saxo.trading_schedule,
     )
     return Context(
-        settings=settings, clock=clock, saxo=saxo, store=store, account=account, gate=gate, strategy=strategy,
+        settings=settings,
+        clock=clock,
+        saxo=saxo,
+        store=store,
+        account=account,
+        gate=gate,
+        strategy=strategy,
         bars=BarCache(keep=strategy.bars_needed + 5),
-        pool=ThreadPoolExecutor(max_workers=POOL_SIZE, thread_name_prefix="saxo"), sim=sim,
+        pool=ThreadPoolExecutor(max_workers=POOL_SIZE, thread_name_prefix="saxo"),
+        sim=sim,
     )

@@ -12,7 +12,9 @@ from bot.wiring import build_context
 
 
 def banner(settings: Settings) -> str:
-    env = {"local": "local simulator", "sim": "Saxo SIM", "live": "Saxo LIVE (real money)"}[settings.saxo_env or "local"]
+    env = {"local": "local simulator", "sim": "Saxo SIM", "live": "Saxo LIVE (real money)"}[
+        settings.saxo_env or "local"
+    ]
     return (
         f"saxo-bot: {env}, {'DRY RUN (precheck only)' if settings.dry_run else 'placing orders'}, "
         f"hours {settings.trading_hours_mode}, strategy {settings.strategy}, {len(settings.items)} instruments"

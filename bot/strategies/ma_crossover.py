@@ -49,9 +49,7 @@ def decide(snapshot: Snapshot, params: Params) -> Decision:
     bars = completed_bars(snapshot.bars, snapshot)
     price = snapshot.quote.price if snapshot.quote is not None else None
     if len(bars) < params.slow + 1:
-        return Decision(
-            iid, Signal.HOLD, f"only {len(bars)} completed bars, need {params.slow + 1}", None, price
-        )
+        return Decision(iid, Signal.HOLD, f"only {len(bars)} completed bars, need {params.slow + 1}", None, price)
     closes = [bar.close for bar in bars]
     fast_prev, slow_prev = _mean(closes[-params.fast - 1 : -1]), _mean(closes[-params.slow - 1 : -1])
     fast_last, slow_last = _mean(closes[-params.fast :]), _mean(closes[-params.slow :])
