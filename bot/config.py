@@ -235,8 +235,6 @@ class Settings(BaseSettings):
                 )
             if self.saxo_auth_mode == "oauth" and not self.saxo_app_key:
                 raise ConfigError("SAXO_APP_KEY", "required for SAXO_AUTH_MODE=oauth")
-        if self.trading_hours_mode == "fixed" and self.trading_start >= self.trading_end:
-            raise ConfigError("TRADING_END", "must be later than TRADING_START")
         return self
 
     # ---- derived views -------------------------------------------------------------------------

@@ -6,6 +6,7 @@ No globals: everything a cycle needs hangs off the `Context`; tests build one wi
 from __future__ import annotations
 
 import secrets
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -41,6 +42,7 @@ class Context:
     bars: BarCache
     pool: ThreadPoolExecutor
     sim: Any = None  # the embedded simulator in local mode
+    stop: threading.Event = field(default_factory=threading.Event)  # set on SIGINT/SIGTERM: finish the order, stop
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -10,6 +10,7 @@ re-sent blind: the order is looked up by its ExternalReference first.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -62,8 +63,17 @@ class ExecutionReport:
 
 class OrderExecutor:
     def __init__(
-        self, saxo: SaxoClient, store: Store, clock: Clock, pool: Executor, *, account_key: str, dry_run: bool
+        self,
+        saxo: SaxoClient,
+        store: Store,
+        clock: Clock,
+        pool: Executor,
+        *,
+        account_key: str,
+        dry_run: bool,
+        stop: threading.Event | None = None,
     ) -> None:
+        self.stop = stop or threading.Event()
         self.saxo = saxo
         self.store = store
         self.clock = clock
@@ -85,8 +95,13 @@ class OrderExecutor:
             for result, future in zip(results, prechecks, strict=True):
                 self._record_precheck(result, future.result())
             for result in results:
-                if result.status == "prechecked" and not self.dry_run:
-                    self._place(result)
+                if result.status != "prechecked" or self.dry_run:
+                    continue
+                if self.stop.is_set():
+                    self._finish(result, "prechecked", error_message="not sent: the bot is shutting down")
+                    logger.warning("shutting down: {} not sent", result.intent.external_reference)
+                    continue
+                self._place(result)
         except StoreError as exc:
             report.store_failed = f"could not record an order outcome: {exc}"
             logger.error("DB write failed mid-cycle; remaining orders are not sent: {}", exc)

@@ -115,11 +115,6 @@ def test_watchlist_json_and_quantity_fallback() -> None:
         ({"TRADING_DAYS": "funday"}, "TRADING_DAYS", ""),
         ({"STRATEGY_PARAMS": "{nope"}, "STRATEGY_PARAMS", "not valid JSON"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL", "unknown log level"),
-        (
-            {"TRADING_HOURS_MODE": "fixed", "TRADING_START": "16:00", "TRADING_END": "09:30"},
-            "TRADING_END",
-            "later",
-        ),
     ],
 )
 def test_bad_input_names_the_setting(env: dict[str, str], setting: str, fragment: str) -> None:

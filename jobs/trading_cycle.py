@@ -1,0 +1,58 @@
+"""Job functions referenced by name from the job store ("jobs.trading_cycle:run")."""
+
+from __future__ import annotations
+
+import os
+
+from loguru import logger
+
+from bot.errors import AuthError
+from jobs import runtime
+
+
+def run() -> str:
+    """One trading cycle. An authentication failure asks the scheduler to stop with exit code 3."""
+    from bot.cycle import run_cycle
+
+    ctx = runtime.current()
+    if ctx.stop.is_set():
+        return "stopping"
+    try:
+        result = run_cycle(ctx)
+    except AuthError as exc:
+        logger.critical("authentication failed: {}; stopping. Log in again (python main.py login)", exc)
+        runtime.request_stop(exit_code=3)
+        return "auth"
+    runtime.state["last_status"] = result.status
+    runtime.state["last_cycle_at"] = result.started_at
+    logger.bind(cycle_id=result.cycle_id).info(
+        "cycle {} {} in {} ms: {} signals, {} placed, {} prechecked, {} rejected, {} blocked{}",
+        result.cycle_id,
+        result.status,
+        result.duration_ms,
+        sum(1 for d in result.decisions.values() if d.signal.value != "HOLD"),
+        result.execution.count("placed"),
+        result.execution.count("prechecked"),
+        result.execution.count("rejected"),
+        len(result.blocked),
+        f" ({result.skip_reason or result.error})" if (result.skip_reason or result.error) else "",
+    )
+    return result.status
+
+
+def heartbeat() -> None:
+    """A periodic sign of life: PID, mode, dry/live, next run, last cycle status."""
+    ctx = runtime.current()
+    scheduler = ctx.extras.get("scheduler")
+    job = scheduler.get_job("trading_cycle") if scheduler is not None else None
+    next_run = job.next_run_time.isoformat() if job is not None and job.next_run_time else "none"
+    logger.info(
+        "heartbeat: pid {} {} {} hours={} next run {} last cycle {} at {}",
+        os.getpid(),
+        ctx.environment,
+        "dry run" if ctx.settings.dry_run else "placing orders",
+        ctx.settings.trading_hours_mode,
+        next_run,
+        runtime.state["last_status"],
+        runtime.state["last_cycle_at"],
+    )

@@ -1,0 +1,185 @@
+"""The persistent scheduler (DESIGN §6b): one BlockingScheduler, one SQLAlchemy job store, one cycle job.
+
+The cycle job is stored by textual reference with a fixed id and re-registered at every start;
+coalesce, max_instances=1 and a misfire grace of a fraction of the interval mean a stale cycle never
+trades and missed cycles are logged, not replayed. SIGINT/SIGTERM stop new cycles, let the running
+one finish its current order, and shut everything down.
+"""
+
+from __future__ import annotations
+
+import signal
+from datetime import UTC, datetime
+from typing import Any
+
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.blocking import BlockingScheduler
+from loguru import logger
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine, make_url
+
+from bot.config import Settings
+from bot.lock import InstanceLock, lock_path_for
+from bot.triggers import build_trigger, describe_trigger
+from jobs import runtime
+
+CYCLE_JOB_ID = "trading_cycle"
+HEARTBEAT_JOB_ID = "heartbeat"
+HEARTBEAT_SECONDS = 300
+
+
+def misfire_grace_seconds(interval_seconds: float) -> int:
+    """A quarter of the interval (at least 1 s): later than that, a cycle is stale and is skipped."""
+    return max(1, int(interval_seconds / 4))
+
+
+def jobstore_engine(url: str) -> Engine:
+    """The job store's own engine; SQLite gets WAL and a busy timeout (the store writes on every run)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    if parsed.database and parsed.database != ":memory:":
+        from pathlib import Path
+
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 10, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+    return engine
+
+
+def build_scheduler(settings: Settings, engine: Engine, executor: ThreadPoolExecutor) -> BlockingScheduler:
+    return BlockingScheduler(
+        timezone=UTC,
+        jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=settings.jobstore_table)},
+        executors={"default": executor},
+        job_defaults={"coalesce": True, "max_instances": 1},
+    )
+
+
+def report_missed_runs(settings: Settings, engine: Engine, now: datetime) -> None:
+    """Before re-registering, log a cycle the previous process was due to run but never did."""
+    try:
+        with engine.connect() as conn:
+            stamp = conn.execute(
+                text(f"SELECT next_run_time FROM {settings.jobstore_table} WHERE id = :id"), {"id": CYCLE_JOB_ID}
+            ).scalar()
+    except Exception:  # no table yet: a first start
+        return
+    if stamp is None:
+        return
+    due = datetime.fromtimestamp(float(stamp), UTC)
+    if (now - due).total_seconds() > misfire_grace_seconds(settings.cycle_interval_seconds):
+        message = f"missed cycles since {due.isoformat()} while the bot was not running (not replayed)"
+        logger.warning(message)
+        runtime.record_event("job_missed", message)
+
+
+def register_jobs(scheduler: BlockingScheduler, settings: Settings, now: datetime) -> None:
+    from bot.wiring import fixed_window
+
+    mode = settings.trading_hours_mode
+    window = fixed_window(settings) if mode == "fixed" else None
+    trigger = build_trigger(mode, interval_seconds=settings.cycle_interval_seconds, window=window)
+    first: dict[str, Any] = {"next_run_time": now} if mode != "fixed" else {}
+    scheduler.add_job(
+        "jobs.trading_cycle:run",
+        trigger=trigger,
+        id=CYCLE_JOB_ID,
+        name="trading cycle",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=misfire_grace_seconds(settings.cycle_interval_seconds),
+        **first,
+    )
+    scheduler.add_job(
+        "jobs.trading_cycle:heartbeat",
+        trigger="interval",
+        seconds=HEARTBEAT_SECONDS,
+        id=HEARTBEAT_JOB_ID,
+        name="heartbeat",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=60,
+    )
+    logger.info("trading cycle scheduled {}", describe_trigger(trigger))
+    if window is not None and not window.is_open(now)[0]:
+        logger.info(
+            "outside trading hours now ({}); next window opens {}",
+            window.is_open(now)[1],
+            window.next_open(now).isoformat(),
+        )
+
+
+def on_job_event(event: JobExecutionEvent) -> None:
+    """Job errors, misses and max-instance skips become log lines and `events` rows."""
+    if event.code == EVENT_JOB_ERROR:
+        kind, message = "job_error", f"job {event.job_id} failed: {event.exception!r}"
+        logger.opt(exception=event.exception).error(message)
+    elif event.code == EVENT_JOB_MISSED:
+        kind, message = "job_missed", f"job {event.job_id} missed its run at {event.scheduled_run_time} (not replayed)"
+        logger.warning(message)
+    else:
+        kind, message = (
+            "max_instances",
+            f"job {event.job_id} still running; the run at {event.scheduled_run_time} skipped",
+        )
+        logger.warning(message)
+    runtime.record_event(kind, message)
+
+
+def run_scheduler(settings: Settings) -> int:
+    """Start-up sequence of DESIGN §6b, then block until stopped. Returns the exit code."""
+    from bot.commands.single import banner
+    from bot.reconcile import reconcile_at_startup
+    from bot.wiring import build_context
+
+    logger.info(banner(settings))
+    with InstanceLock(lock_path_for(settings.jobstore_url, settings.jobstore_table)):
+        ctx = build_context(settings)
+        engine = jobstore_engine(settings.jobstore_url)
+        executor = ThreadPoolExecutor(max_workers=2)
+        scheduler = build_scheduler(settings, engine, executor)
+        runtime.install(ctx, on_stop=lambda: scheduler.shutdown(wait=False) if scheduler.running else None)
+        ctx.extras["scheduler"] = scheduler
+        try:
+            reconcile_at_startup(ctx)
+            now = ctx.clock.now()
+            report_missed_runs(settings, engine, now)
+            scheduler.add_listener(on_job_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
+            register_jobs(scheduler, settings, now)
+            _install_signal_handlers()
+            runtime.record_event("startup", f"scheduler started ({ctx.environment})")
+            scheduler.start()
+        finally:
+            if scheduler.running:
+                scheduler.shutdown(wait=False)
+            executor.shutdown(wait=True)  # the running cycle finishes its current order first
+            runtime.record_event("shutdown", f"scheduler stopped (exit code {runtime.state['exit_code']})")
+            ctx.close()
+            engine.dispose()
+            runtime.clear()
+            logger.info("saxo-bot stopped")
+            logger.complete()
+    return int(runtime.state["exit_code"])
+
+
+def _install_signal_handlers() -> None:
+    def stop(signum: int, _frame: Any) -> None:
+        logger.info(
+            "{} received: no new cycles; finishing the current order, then stopping", signal.Signals(signum).name
+        )
+        runtime.request_stop()
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
