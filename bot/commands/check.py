@@ -27,7 +27,8 @@ def run_check(settings: Settings) -> int:
         lines = [
             f"environment   {settings.saxo_env} ({base_url})",
             f"auth mode     {settings.saxo_auth_mode}",
-            f"user          {who.get('name', '?')} (user {who.get('user_id', '?')}, client {who.get('client_key', '?')})",
+            f"user          {who.get('name', '?')} (user {who.get('user_id', '?')})",
+            f"client        {who.get('client_key', '?')}",
             f"account       {account.account_id or account.account_key} ({account.currency})",
             f"netting       {who.get('netting_mode', '?')}",
             f"asset types   {', '.join(who.get('legal_asset_types', []) or [])}",  # type: ignore[arg-type]

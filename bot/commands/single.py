@@ -1,4 +1,4 @@
-"""`python main.py --single-cycle`: start up, run one cycle now, print a summary, exit (0 ok/skipped/halted, 1 error)."""
+"""`python main.py --single-cycle`: start up, run one cycle, print a summary; exit 0 (ok/skipped/halted) or 1."""
 
 from __future__ import annotations
 
