@@ -1,0 +1,207 @@
+"""`SaxoClient`: the facade the rest of the bot uses. Domain types in, domain types out.
+
+Each method is one or a few calls through `SaxoHttp` (which owns timeouts, retries, rate limits and
+error mapping) and one translation by the module of its service group. A body of the wrong shape
+becomes `SaxoBadResponse` with the call's evidence; nothing else escapes from parsing.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from loguru import logger
+
+from bot.domain.models import (
+    Account,
+    Balance,
+    Bar,
+    InstrumentRules,
+    OpenOrder,
+    OrderIntent,
+    Position,
+    PrecheckOutcome,
+    Quote,
+    TradingSession,
+    WatchItem,
+)
+from bot.errors import ConfigError, SaxoRejected
+from bot.saxo import chart, portfolio, prices, ref_data, trading
+from bot.saxo.auth import TokenProvider
+from bot.saxo.http import PendingOrderUnknown, Reply, SaxoHttp
+from bot.saxo.wire import WireError
+
+T = TypeVar("T")
+
+
+def _parse(reply: Reply, translate: Callable[..., T], *args: Any) -> T:
+    """Run a wire -> domain translation; a shape surprise becomes SaxoBadResponse with the evidence."""
+    try:
+        return translate(*args)
+    except WireError as exc:
+        raise reply.bad(str(exc)) from exc
+
+
+class SaxoClient:
+    """Saxo OpenAPI operations the bot needs, thread-safe (the cycle may fan reads out over a pool)."""
+
+    def __init__(self, http: SaxoHttp) -> None:
+        self._http = http
+        self._rules: dict[str, InstrumentRules] = {}
+        self._rules_lock = threading.Lock()
+
+    @classmethod
+    def connect(cls, base_url: str, tokens: TokenProvider, **http_kwargs: Any) -> SaxoClient:
+        return cls(SaxoHttp(base_url, tokens, **http_kwargs))
+
+    @property
+    def http(self) -> SaxoHttp:
+        return self._http
+
+    def __repr__(self) -> str:
+        return f"SaxoClient({self._http.base_url!r})"
+
+    # -- identity and account ------------------------------------------------------------------------------
+
+    def whoami(self) -> dict[str, object]:
+        """users/me + clients/me: name, user_id, client_key, legal_asset_types, netting, default account."""
+        user = self._http.get(portfolio.USERS_ME)
+        client = self._http.get(portfolio.CLIENTS_ME)
+        return _parse(client, portfolio.whoami, user.body, client.body)
+
+    def account(self, account_key: str | None = None) -> Account:
+        """The account to trade on: `account_key` checked against accounts/me, else the client's default."""
+        if account_key:
+            listing = self._http.get_all(portfolio.ACCOUNTS_ME)
+            accounts = _parse(listing, portfolio.accounts_from_rows, listing.body)
+            for account in accounts:
+                if account.account_key == account_key:
+                    return account
+            raise ConfigError("SAXO_ACCOUNT_KEY", f"not one of the {len(accounts)} accounts of this login")
+        client = self._http.get(portfolio.CLIENTS_ME)
+        listing = self._http.get_all(portfolio.ACCOUNTS_ME)
+        accounts = _parse(listing, portfolio.accounts_from_rows, listing.body)
+        chosen = _parse(client, portfolio.default_account, client.body, accounts)
+        if chosen is None:
+            raise listing.bad("no DefaultAccountKey and no accounts")
+        return chosen
+
+    def balance(self, account_key: str, client_key: str) -> Balance:
+        reply = self._http.get(portfolio.BALANCES, {"AccountKey": account_key, "ClientKey": client_key})
+        return _parse(reply, portfolio.balance_from, reply.body)
+
+    def positions(self) -> dict[str, Position]:
+        """Open net positions keyed by instrument id (AssetType as Saxo reports it), every page."""
+        reply = self._http.get_all(portfolio.POSITIONS_ME, {"FieldGroups": portfolio.POSITION_FIELD_GROUPS})
+        return _parse(reply, portfolio.positions_from_rows, reply.body)
+
+    def open_orders(self) -> list[OpenOrder]:
+        reply = self._http.get_all(portfolio.ORDERS_ME)
+        return _parse(reply, portfolio.orders_from_rows, reply.body)
+
+    # -- market data ---------------------------------------------------------------------------------------
+
+    def quotes(self, items: Sequence[WatchItem], account_key: str) -> dict[str, Quote]:
+        """Quotes keyed by the requested item id; one call per asset type and 100 Uics; missing = absent."""
+        found: dict[str, Quote] = {}
+        for asset_type, chunk in prices.batches(items):
+            reply = self._http.get(prices.PATH, prices.params_for(asset_type, chunk, account_key))
+            found.update(_parse(reply, prices.quotes_from_list, reply.body, chunk))
+        return found
+
+    def bars(
+        self,
+        item: WatchItem,
+        horizon: int,
+        count: int = 1200,
+        since: datetime | None = None,
+    ) -> list[Bar]:
+        """Chart bars oldest first; with `since`, only bars from that time on (Mode=From)."""
+        reply = self._http.get(chart.PATH, chart.params_for(item, horizon, count, since))
+        return _parse(reply, chart.bars_from_chart, reply.body)
+
+    # -- reference data ------------------------------------------------------------------------------------
+
+    def instrument_rules(self, item: WatchItem, account_key: str) -> InstrumentRules:
+        """Order-size and duration rules, fetched once per instrument for the life of the client."""
+        with self._rules_lock:
+            cached = self._rules.get(item.id)
+        if cached is not None:
+            return cached
+        params = {"AccountKey": account_key, "FieldGroups": ref_data.DETAILS_FIELD_GROUPS}
+        reply = self._http.get(ref_data.details_path(item), params)
+        rules = _parse(reply, ref_data.rules_from_details, item, reply.body)
+        with self._rules_lock:
+            return self._rules.setdefault(item.id, rules)
+
+    def trading_schedule(self, item: WatchItem) -> list[TradingSession]:
+        reply = self._http.get(ref_data.schedule_path(item))
+        return _parse(reply, ref_data.sessions_from_schedule, reply.body)
+
+    # -- orders --------------------------------------------------------------------------------------------
+
+    def precheck(self, intent: OrderIntent, account_key: str) -> PrecheckOutcome:
+        """Precheck with costs. A 400 rejection is returned as ok=False; other failures raise."""
+        body = trading.precheck_body(intent, account_key)
+        try:
+            reply = self._http.post(trading.PRECHECK, body, request_id=intent.request_id, idempotent=True)
+        except SaxoRejected as exc:
+            if exc.status == 400:
+                return trading.rejected_precheck(exc)
+            raise
+        return _parse(reply, trading.precheck_outcome, reply.body)
+
+    def place(self, intent: OrderIntent, account_key: str) -> str:
+        """Send the order once and return its OrderId; never re-sent (ambiguous end: OrderOutcomeUnknown)."""
+        body = trading.order_body(intent, account_key)
+        reply = self._http.post(
+            trading.ORDERS, body, request_id=intent.request_id, order_reference=intent.external_reference
+        )
+        evidence = {
+            "status": reply.status,
+            "correlation_id": reply.correlation_id,
+            "method": reply.method,
+            "path": reply.path,
+            "request_id": reply.request_id,
+        }
+        try:
+            order_id, error = trading.order_answer(reply.body)
+        except WireError as exc:
+            raise PendingOrderUnknown(
+                f"order answer unreadable ({exc}); look it up by {intent.external_reference}",
+                external_reference=intent.external_reference,
+                **evidence,
+            ) from exc
+        if error is not None:
+            code, message = error
+            raise SaxoRejected(message or "order rejected", error_code=code, **evidence)
+        logger.info(
+            "saxo order {} placed: {} {} {} ({})",
+            order_id,
+            intent.side,
+            intent.amount,
+            intent.instrument_id,
+            intent.external_reference,
+        )
+        assert order_id is not None
+        return order_id
+
+    def find_order(self, external_reference: str) -> str | None:
+        """After OrderOutcomeUnknown: the OrderId, a position's SourceOrderId, "position:<id>" or None."""
+        orders = self._http.get_all(portfolio.ORDERS_ME)
+        found = _parse(orders, portfolio.order_id_for_reference, orders.body, external_reference)
+        if found is not None:
+            return found
+        params = {"FieldGroups": portfolio.POSITION_FIELD_GROUPS}
+        positions = self._http.get_all(portfolio.POSITIONS_ME, params)
+        return _parse(positions, portfolio.position_order_for_reference, positions.body, external_reference)
+
+    # -- housekeeping --------------------------------------------------------------------------------------
+
+    def rate_limits(self) -> dict[str, dict[str, tuple[int, int, float]]]:
+        return self._http.rate_limits()
+
+    def close(self) -> None:
+        self._http.close()

@@ -1,0 +1,383 @@
+"""`SaxoHttp`: the one door to the network.
+
+One `requests.Session` (a connection pool big enough for a thread pool to fan out), a (connect, read)
+timeout on every call, `Authorization: Bearer` from a `TokenProvider`, and one error policy:
+
+* 2xx: the JSON body (None when empty); a body that is not JSON is `SaxoBadResponse`;
+* 401: ask the provider once for a new token and retry once; otherwise `SaxoAuthError`;
+* 429: learn the exhausted dimension from the headers, let the budget sleep until it resets, retry
+  (bounded); an order POST is never re-sent: `SaxoRateLimited` (Saxo rejected it, nothing happened);
+* 5xx, timeouts, broken connections: bounded retries with exponential backoff and jitter, but only for
+  idempotent calls (GET, precheck). On an order POST they mean the order may or may not exist:
+  `OrderOutcomeUnknown`, and the caller looks the order up by its ExternalReference;
+* other 4xx: `SaxoRejected` / `SaxoNotFound` / `SaxoDuplicateOrder` with ErrorCode, Message, ModelState.
+
+Every attempt is logged (DEBUG, or WARNING when it failed) with method, path (never the query), status,
+milliseconds and X-Correlation, and reported to the optional `on_request` metrics hook. The token is
+never logged and never put in an exception.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import requests
+from loguru import logger
+from requests.adapters import HTTPAdapter
+
+from bot.errors import (
+    OrderOutcomeUnknown,
+    SaxoAuthError,
+    SaxoBadResponse,
+    SaxoError,
+    SaxoRateLimited,
+    SaxoRetryable,
+    SaxoTimeout,
+)
+from bot.saxo.auth import TokenProvider
+from bot.saxo.faults import class_for_status, decode_json, error_details, excerpt
+from bot.saxo.ratelimit import BudgetExhausted, RateBudget
+
+BASE_URLS: dict[str, str] = {
+    "sim": "https://gateway.saxobank.com/sim/openapi",
+    "live": "https://gateway.saxobank.com/openapi",
+}
+MAX_PAGES = 100
+POOL_MAXSIZE = 32
+MAX_BACKOFF = 8.0  # seconds, before jitter
+
+OnRequest = Callable[[str, str, str, "int | None", float], None]
+_TRANSPORT_ERRORS = (
+    requests.exceptions.ConnectionError,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
+
+
+def service_group(path: str) -> str:
+    """Saxo's rate-limit service group: the first path segment (`/port/v1/...` -> `port`)."""
+    return path.lstrip("/").split("?", 1)[0].split("/", 1)[0] or "root"
+
+
+class PendingOrderUnknown(OrderOutcomeUnknown):
+    """`OrderOutcomeUnknown` that also carries the order's ExternalReference for the look-up."""
+
+    def __init__(self, message: str, *, external_reference: str, **kw: Any) -> None:
+        self.external_reference = external_reference
+        super().__init__(message, **kw)
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A successful answer and the evidence to attach if its body turns out to be unusable."""
+
+    method: str
+    path: str
+    status: int
+    body: Any
+    correlation_id: str | None = None
+    request_id: str | None = None
+
+    def bad(self, problem: str) -> SaxoBadResponse:
+        return SaxoBadResponse(
+            problem,
+            status=self.status,
+            method=self.method,
+            path=self.path,
+            correlation_id=self.correlation_id,
+            request_id=self.request_id,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    method: str
+    path: str
+    group: str
+    request_id: str | None
+    order_reference: str | None
+
+    @property
+    def evidence(self) -> dict[str, Any]:
+        return {"method": self.method, "path": self.path, "request_id": self.request_id}
+
+
+class SaxoHttp:
+    """Thread-safe HTTP client for the Saxo OpenAPI; `base_url + path` is the request URL."""
+
+    def __init__(
+        self,
+        base_url: str,
+        tokens: TokenProvider,
+        *,
+        timeout: tuple[float, float] = (3.05, 15.0),
+        max_retries: int = 3,
+        backoff_base: float = 0.25,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+        on_request: OnRequest | None = None,
+        budget: RateBudget | None = None,
+        pool_maxsize: int = POOL_MAXSIZE,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._tokens = tokens
+        self._timeout = timeout
+        self._max_retries = max(max_retries, 0)
+        self._backoff_base = backoff_base
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self._on_request = on_request
+        self._budget = budget or RateBudget(sleep=sleep, monotonic=monotonic)
+        self._rng = random.Random()
+        self._session = requests.Session()
+        # HTTPAdapter's own max_retries stays 0: nothing below us may re-send an order POST.
+        adapter = HTTPAdapter(pool_connections=8, pool_maxsize=max(pool_maxsize, POOL_MAXSIZE))
+        self._session.mount("https://", adapter)
+        self._session.mount("http://", adapter)
+        self._session.headers.update({"Accept": "application/json", "User-Agent": "saxo-bot"})
+
+    def __repr__(self) -> str:
+        return f"SaxoHttp({self.base_url!r})"
+
+    # -- public calls --------------------------------------------------------------------------------------
+
+    def get(self, path: str, params: Mapping[str, Any] | None = None) -> Reply:
+        return self.request("GET", path, params=params)
+
+    def post(
+        self,
+        path: str,
+        body: Mapping[str, Any],
+        *,
+        request_id: str | None = None,
+        idempotent: bool = False,
+        order_reference: str | None = None,
+    ) -> Reply:
+        """POST JSON. `idempotent=True` (a precheck) allows retries; `order_reference` marks an order."""
+        return self.request(
+            "POST",
+            path,
+            body=body,
+            request_id=request_id,
+            idempotent=idempotent,
+            order_reference=order_reference,
+        )
+
+    def get_all(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        max_pages: int = MAX_PAGES,
+    ) -> Reply:
+        """GET a list endpoint and follow `__next` to the last page; the Reply's body is all `Data` rows.
+
+        `__next` may be absolute or relative and its path prefix may not match our base URL (Saxo's sample
+        shows `/openapi/port/....../?$top=1&$skip=1`), so only its query (`$top`, `$skip`, ...) is used,
+        on the original path. The same `$skip` twice, or more than `max_pages` pages, is a bad response.
+        """
+        base = dict(params or {})
+        query = dict(base)
+        rows: list[Any] = []
+        seen = {str(query.get("$skip", "0"))}
+        first: Reply | None = None
+        for _ in range(max_pages):
+            reply = self.request("GET", path, params=query)
+            first = first or reply
+            page = reply.body
+            if not isinstance(page, dict) or not isinstance(page.get("Data"), list):
+                raise reply.bad("expected an object with a Data list")
+            rows.extend(page["Data"])
+            link = page.get("__next")
+            if not link:
+                return replace(first, body=rows)
+            if not isinstance(link, str):
+                raise reply.bad("__next is not a string")
+            next_query = dict(parse_qsl(urlsplit(link).query, keep_blank_values=True))
+            marker = next_query.get("$skip", urlsplit(link).query)
+            if marker in seen:
+                raise reply.bad(f"paging loop: __next repeats $skip={marker}")
+            seen.add(marker)
+            query = {**base, **next_query}
+        assert first is not None
+        raise first.bad(f"paging did not end within {max_pages} pages")
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Mapping[str, Any] | None = None,
+        request_id: str | None = None,
+        idempotent: bool | None = None,
+        order_reference: str | None = None,
+    ) -> Reply:
+        """One logical call, with the retry policy of the module docstring. GETs are idempotent by default."""
+        path = path if path.startswith("/") else "/" + path
+        call = _Call(method.upper(), path, service_group(path), request_id, order_reference)
+        order = order_reference is not None
+        may_retry = (call.method == "GET" if idempotent is None else idempotent) and not order
+        failures = limited = 0
+        refreshed = False
+        while True:
+            try:
+                response = self._attempt(call, params, body)
+                status = response.status_code
+                if 200 <= status < 300:
+                    return self._reply(call, response)
+                if status == 401:
+                    if not refreshed and self._tokens.refresh_after_unauthorized():
+                        refreshed = True
+                        continue
+                    raise self._fault(SaxoAuthError, call, response)
+                if status == 429:
+                    dimension, reset = self._budget.exhausted(call.group, response.headers, order=order)
+                    if order or limited >= self._max_retries:
+                        extra = {"dimension": dimension, "reset_seconds": reset}
+                        raise self._fault(SaxoRateLimited, call, response, **extra)
+                    limited += 1
+                    continue  # the budget sleeps until the reset before the next attempt
+                raise self._fault(class_for_status(status), call, response)
+            except SaxoRetryable as fault:
+                if order:
+                    raise self._unknown(call, fault) from fault
+                if not may_retry or failures >= self._max_retries:
+                    raise
+                failures += 1
+                self._backoff(failures)
+
+    def rate_limits(self) -> dict[str, dict[str, tuple[int, int, float]]]:
+        """The latest rate-limit headers seen, `{group: {dim: (remaining, limit, reset_seconds)}}`."""
+        return self._budget.snapshot()
+
+    def close(self) -> None:
+        self._session.close()
+
+    # -- one attempt -------------------------------------------------------------------------------------
+
+    def _attempt(self, call: _Call, params: Mapping[str, Any] | None, body: Mapping[str, Any] | None) -> Any:
+        headers = {"Authorization": f"Bearer {self._tokens.access_token()}"}
+        if call.request_id:
+            headers["x-request-id"] = call.request_id
+        try:
+            self._budget.acquire(call.group, order=call.order_reference is not None)
+        except BudgetExhausted as exc:
+            raise SaxoRateLimited(
+                f"client budget for {exc.dimension} used up, resets in {exc.reset_seconds:.0f} s",
+                dimension=exc.dimension,
+                reset_seconds=exc.reset_seconds,
+                **call.evidence,
+            ) from exc
+        started = self._monotonic()
+        response = None
+        try:
+            response = self._session.request(
+                call.method,
+                self.base_url + call.path,
+                params=dict(params) if params else None,
+                json=dict(body) if body is not None else None,
+                headers=headers,
+                timeout=self._timeout,
+                allow_redirects=False,
+            )
+        except requests.exceptions.Timeout as exc:
+            problem = f"no answer within {self._timeout} s ({type(exc).__name__})"
+            self._record(call, None, self._monotonic() - started, None, problem)
+            raise SaxoTimeout(problem, **call.evidence) from exc
+        except _TRANSPORT_ERRORS as exc:
+            problem = f"connection failed ({type(exc).__name__})"
+            self._record(call, None, self._monotonic() - started, None, problem)
+            raise SaxoRetryable(problem, **call.evidence) from exc
+        except requests.exceptions.RequestException as exc:
+            problem = f"request could not be sent ({type(exc).__name__})"
+            self._record(call, None, self._monotonic() - started, None, problem)
+            raise SaxoError(problem, **call.evidence) from exc
+        finally:
+            self._budget.release(call.group, response.headers if response is not None else None)
+        correlation = response.headers.get("X-Correlation")
+        self._record(call, response.status_code, self._monotonic() - started, correlation, None)
+        return response
+
+    def _reply(self, call: _Call, response: Any) -> Reply:
+        correlation = response.headers.get("X-Correlation")
+        try:
+            body = decode_json(response.content)
+        except ValueError as exc:
+            kind = response.headers.get("Content-Type", "no content type")
+            problem = f"HTTP {response.status_code} body is not JSON ({kind}): {excerpt(response.content)}"
+            logger.warning("saxo {} {}: {} (X-Correlation {})", call.method, call.path, problem, correlation)
+            evidence = {"status": response.status_code, "correlation_id": correlation, **call.evidence}
+            if call.order_reference is not None:
+                # The order may well have been accepted; only a look-up can tell.
+                raise self._unknown(call, SaxoBadResponse(problem, **evidence)) from exc
+            raise SaxoBadResponse(problem, **evidence) from exc
+        return Reply(call.method, call.path, response.status_code, body, correlation, call.request_id)
+
+    def _fault(self, cls: type[SaxoError], call: _Call, response: Any, **extra: Any) -> SaxoError:
+        details = error_details(response.content, response.reason or f"HTTP {response.status_code}")
+        return cls(
+            details.message,
+            status=response.status_code,
+            error_code=details.error_code,
+            model_state=details.model_state,
+            correlation_id=response.headers.get("X-Correlation"),
+            **call.evidence,
+            **extra,
+        )
+
+    @staticmethod
+    def _unknown(call: _Call, fault: SaxoError) -> OrderOutcomeUnknown:
+        return PendingOrderUnknown(
+            f"order outcome unknown ({fault.message}); look it up by {call.order_reference}",
+            external_reference=call.order_reference or "",
+            status=fault.status,
+            error_code=fault.error_code,
+            correlation_id=fault.correlation_id,
+            **call.evidence,
+        )
+
+    def _backoff(self, failures: int) -> None:
+        delay = min(self._backoff_base * 2 ** (failures - 1), MAX_BACKOFF)
+        self._sleep(delay + self._rng.uniform(0, delay / 2))
+
+    def _record(
+        self, call: _Call, status: int | None, seconds: float, correlation: str | None, problem: str | None
+    ) -> None:
+        ms = round(seconds * 1000)
+        log = logger.bind(
+            saxo_method=call.method,
+            saxo_path=call.path,
+            saxo_status=status,
+            saxo_ms=ms,
+            saxo_correlation=correlation,
+        )
+        outcome = problem or status
+        if problem is not None or (status is not None and status >= 400):
+            log.warning(
+                "saxo {} {} -> {} in {} ms (X-Correlation {})",
+                call.method,
+                call.path,
+                outcome,
+                ms,
+                correlation,
+            )
+        else:
+            log.debug(
+                "saxo {} {} -> {} in {} ms (X-Correlation {})",
+                call.method,
+                call.path,
+                outcome,
+                ms,
+                correlation,
+            )
+        if self._on_request is not None:
+            try:
+                self._on_request(call.group, call.method, call.path, status, seconds)
+            except Exception:  # a broken metrics hook must not break trading
+                logger.opt(exception=True).warning("saxo on_request hook failed")

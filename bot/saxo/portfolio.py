@@ -1,0 +1,168 @@
+"""Portfolio (`/port/v1/...`): identity, accounts, balance, positions and open orders, wire -> domain.
+
+Positions are summed per instrument (`"{AssetType}:{Uic}"`, the AssetType as Saxo reports it) over the
+single positions whose Status is "Open" (or missing): with end-of-day netting a closed position can
+stay listed until the netting run, and counting it would double a close.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from bot.domain.models import Account, Balance, OpenOrder, Position, Side, instrument_id
+from bot.saxo.wire import (
+    WireError,
+    as_dict,
+    as_list,
+    opt_decimal,
+    opt_str,
+    req_decimal,
+    req_int,
+    req_str,
+    sub,
+)
+
+USERS_ME = "/port/v1/users/me"
+CLIENTS_ME = "/port/v1/clients/me"
+ACCOUNTS_ME = "/port/v1/accounts/me"
+BALANCES = "/port/v1/balances"
+POSITIONS_ME = "/port/v1/positions/me"
+ORDERS_ME = "/port/v1/orders/me"
+POSITION_FIELD_GROUPS = "PositionBase,PositionView"
+
+SIDES = {"Buy": Side.BUY, "Sell": Side.SELL}
+
+
+def whoami(user_body: Any, client_body: Any) -> dict[str, object]:
+    """A secret-free summary of who is logged in, for `check` and the start-up log."""
+    user = as_dict(user_body, "users/me")
+    client = as_dict(client_body, "clients/me")
+    legal = client.get("LegalAssetTypes", user.get("LegalAssetTypes")) or []
+    return {
+        "name": opt_str(user, "Name") or opt_str(client, "Name") or "",
+        "user_id": opt_str(user, "UserId") or "",
+        "client_key": opt_str(client, "ClientKey") or opt_str(user, "ClientKey") or "",
+        "legal_asset_types": [str(a) for a in as_list(legal, "LegalAssetTypes")],
+        "netting_mode": opt_str(client, "PositionNettingMode") or "",
+        "netting_profile": opt_str(client, "PositionNettingProfile") or "",
+        "default_account_key": opt_str(client, "DefaultAccountKey") or "",
+        "default_currency": opt_str(client, "DefaultCurrency") or "",
+    }
+
+
+def accounts_from_rows(rows: list[Any]) -> list[Account]:
+    accounts = []
+    for entry in rows:
+        row = as_dict(entry, "accounts Data[]")
+        accounts.append(
+            Account(
+                account_key=req_str(row, "AccountKey"),
+                client_key=req_str(row, "ClientKey"),
+                account_id=opt_str(row, "AccountId") or "",
+                currency=opt_str(row, "Currency") or "",
+            )
+        )
+    return accounts
+
+
+def default_account(client_body: Any, accounts: list[Account]) -> Account | None:
+    """The client's DefaultAccountKey (completed from the accounts list when it is there), else the first."""
+    client = as_dict(client_body, "clients/me")
+    key = opt_str(client, "DefaultAccountKey")
+    if key:
+        for account in accounts:
+            if account.account_key == key:
+                return account
+        return Account(
+            account_key=key,
+            client_key=req_str(client, "ClientKey"),
+            account_id=opt_str(client, "DefaultAccountId") or "",
+            currency=opt_str(client, "DefaultCurrency") or "",
+        )
+    return accounts[0] if accounts else None
+
+
+def balance_from(body: Any) -> Balance:
+    balance = as_dict(body, "balance")
+    return Balance(
+        total_value=req_decimal(balance, "TotalValue"),
+        cash_available=req_decimal(balance, "CashAvailableForTrading"),
+        currency=opt_str(balance, "Currency") or "",
+    )
+
+
+def positions_from_rows(rows: list[Any]) -> dict[str, Position]:
+    """Net positions per instrument id: amounts summed (shorts negative), exposure as the sum of absolutes."""
+    totals: dict[str, dict[str, Any]] = {}
+    for entry in rows:
+        row = as_dict(entry, "positions Data[]")
+        base = sub(row, "PositionBase")
+        status = opt_str(base, "Status")
+        if status not in (None, "Open"):
+            continue
+        iid = instrument_id(req_str(base, "AssetType"), req_int(base, "Uic"))
+        view = sub(row, "PositionView")
+        exposure = opt_decimal(view, "ExposureInBaseCurrency")
+        if exposure is None:
+            exposure = opt_decimal(view, "Exposure") or Decimal(0)
+        total = totals.setdefault(iid, {"amount": Decimal(0), "exposure": Decimal(0), "refs": [], "ids": []})
+        total["amount"] += req_decimal(base, "Amount")
+        total["exposure"] += abs(exposure)
+        reference = opt_str(base, "ExternalReference")
+        if reference and reference not in total["refs"]:
+            total["refs"].append(reference)
+        position_id = opt_str(row, "PositionId")
+        if position_id:
+            total["ids"].append(position_id)
+    return {
+        iid: Position(
+            instrument_id=iid,
+            amount=t["amount"],
+            exposure=t["exposure"],
+            external_references=tuple(t["refs"]),
+            position_ids=tuple(t["ids"]),
+        )
+        for iid, t in totals.items()
+        if t["amount"] != 0  # a long and a short that net to nothing are no position
+    }
+
+
+def orders_from_rows(rows: list[Any]) -> list[OpenOrder]:
+    orders = []
+    for entry in rows:
+        row = as_dict(entry, "orders Data[]")
+        side = SIDES.get(req_str(row, "BuySell"))
+        if side is None:
+            raise WireError(f"BuySell: unexpected {row.get('BuySell')!r}")
+        orders.append(
+            OpenOrder(
+                order_id=req_str(row, "OrderId"),
+                instrument_id=instrument_id(req_str(row, "AssetType"), req_int(row, "Uic")),
+                side=side,
+                amount=req_decimal(row, "Amount"),
+                status=opt_str(row, "Status") or "",
+                external_reference=opt_str(row, "ExternalReference"),
+            )
+        )
+    return orders
+
+
+def order_id_for_reference(order_rows: list[Any], reference: str) -> str | None:
+    """The OrderId of an open order carrying `reference` as its ExternalReference."""
+    for entry in order_rows:
+        row = as_dict(entry, "orders Data[]")
+        if opt_str(row, "ExternalReference") == reference:
+            return req_str(row, "OrderId")
+    return None
+
+
+def position_order_for_reference(position_rows: list[Any], reference: str) -> str | None:
+    """The SourceOrderId of a position opened by the order with `reference`, else "position:<PositionId>"."""
+    for entry in position_rows:
+        row = as_dict(entry, "positions Data[]")
+        base = sub(row, "PositionBase")
+        if opt_str(base, "ExternalReference") == reference:
+            source = opt_str(base, "SourceOrderId")
+            return source if source else f"position:{req_str(row, 'PositionId')}"
+    return None
