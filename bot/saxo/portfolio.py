@@ -16,8 +16,10 @@ from bot.saxo.wire import (
     as_dict,
     as_list,
     opt_decimal,
+    opt_id,
     opt_str,
     req_decimal,
+    req_id,
     req_int,
     req_str,
     sub,
@@ -41,7 +43,7 @@ def whoami(user_body: Any, client_body: Any) -> dict[str, object]:
     legal = client.get("LegalAssetTypes", user.get("LegalAssetTypes")) or []
     return {
         "name": opt_str(user, "Name") or opt_str(client, "Name") or "",
-        "user_id": opt_str(user, "UserId") or "",
+        "user_id": opt_id(user, "UserId") or "",
         "client_key": opt_str(client, "ClientKey") or opt_str(user, "ClientKey") or "",
         "legal_asset_types": [str(a) for a in as_list(legal, "LegalAssetTypes")],
         "netting_mode": opt_str(client, "PositionNettingMode") or "",
@@ -59,7 +61,7 @@ def accounts_from_rows(rows: list[Any]) -> list[Account]:
             Account(
                 account_key=req_str(row, "AccountKey"),
                 client_key=req_str(row, "ClientKey"),
-                account_id=opt_str(row, "AccountId") or "",
+                account_id=opt_id(row, "AccountId") or "",
                 currency=opt_str(row, "Currency") or "",
             )
         )
@@ -77,7 +79,7 @@ def default_account(client_body: Any, accounts: list[Account]) -> Account | None
         return Account(
             account_key=key,
             client_key=req_str(client, "ClientKey"),
-            account_id=opt_str(client, "DefaultAccountId") or "",
+            account_id=opt_id(client, "DefaultAccountId") or "",
             currency=opt_str(client, "DefaultCurrency") or "",
         )
     return accounts[0] if accounts else None
@@ -112,7 +114,7 @@ def positions_from_rows(rows: list[Any]) -> dict[str, Position]:
         reference = opt_str(base, "ExternalReference")
         if reference and reference not in total["refs"]:
             total["refs"].append(reference)
-        position_id = opt_str(row, "PositionId")
+        position_id = opt_id(row, "PositionId")
         if position_id:
             total["ids"].append(position_id)
     return {
@@ -137,7 +139,7 @@ def orders_from_rows(rows: list[Any]) -> list[OpenOrder]:
             raise WireError(f"BuySell: unexpected {row.get('BuySell')!r}")
         orders.append(
             OpenOrder(
-                order_id=req_str(row, "OrderId"),
+                order_id=req_id(row, "OrderId"),
                 instrument_id=instrument_id(req_str(row, "AssetType"), req_int(row, "Uic")),
                 side=side,
                 amount=req_decimal(row, "Amount"),
@@ -153,7 +155,7 @@ def order_id_for_reference(order_rows: list[Any], reference: str) -> str | None:
     for entry in order_rows:
         row = as_dict(entry, "orders Data[]")
         if opt_str(row, "ExternalReference") == reference:
-            return req_str(row, "OrderId")
+            return req_id(row, "OrderId")
     return None
 
 
@@ -163,6 +165,6 @@ def position_order_for_reference(position_rows: list[Any], reference: str) -> st
         row = as_dict(entry, "positions Data[]")
         base = sub(row, "PositionBase")
         if opt_str(base, "ExternalReference") == reference:
-            source = opt_str(base, "SourceOrderId")
-            return source if source else f"position:{req_str(row, 'PositionId')}"
+            source = opt_id(base, "SourceOrderId")
+            return source if source else f"position:{req_id(row, 'PositionId')}"
     return None

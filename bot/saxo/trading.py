@@ -18,7 +18,7 @@ from typing import Any
 from bot.domain.models import OrderIntent, PrecheckOutcome
 from bot.errors import SaxoRejected
 from bot.saxo.ref_data import WIRE_DURATIONS
-from bot.saxo.wire import WireError, as_dict, number_for_wire, opt_decimal, opt_str, sub
+from bot.saxo.wire import WireError, as_dict, number_for_wire, opt_decimal, opt_id, opt_str, sub
 
 ORDERS = "/trade/v2/orders"
 PRECHECK = "/trade/v2/orders/precheck"
@@ -122,7 +122,7 @@ def order_answer(body: Any) -> tuple[str | None, tuple[str | None, str | None] |
     Raises WireError when the body is neither: then nobody knows whether the order exists.
     """
     answer = as_dict(body, "order")
-    order_id = opt_str(answer, "OrderId")
+    order_id = opt_id(answer, "OrderId")
     if order_id:
         return order_id, None
     info = sub(answer, "ErrorInfo")

@@ -38,18 +38,35 @@ def sub(obj: Mapping[str, Any], key: str) -> dict[str, Any]:
 
 
 def req_str(obj: Mapping[str, Any], key: str) -> str:
-    value = obj.get(key)
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise WireError(f"{key}: expected a string, got {_kind(value)}")
-    return str(value)
+    value = opt_str(obj, key)
+    if value is None:
+        raise WireError(f"{key}: missing")
+    return value
 
 
 def opt_str(obj: Mapping[str, Any], key: str) -> str | None:
     value = obj.get(key)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, str | int):
+    if not isinstance(value, str):
         raise WireError(f"{key}: expected a string, got {_kind(value)}")
+    return value
+
+
+def req_id(obj: Mapping[str, Any], key: str) -> str:
+    value = opt_id(obj, key)
+    if value is None:
+        raise WireError(f"{key}: missing")
+    return value
+
+
+def opt_id(obj: Mapping[str, Any], key: str) -> str | None:
+    """An identifier (OrderId, PositionId...): Saxo sends strings, but a bare number is accepted as one."""
+    value = obj.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise WireError(f"{key}: expected an id, got {_kind(value)}")
     return str(value)
 
 
