@@ -51,12 +51,19 @@ MAX_PAGES = 100
 POOL_MAXSIZE = 32
 MAX_BACKOFF = 8.0  # seconds, before jitter
 
-OnRequest = Callable[[str, str, str, "int | None", float], None]
+OnRequest = Callable[[str, str, str, int | None, float], None]
 _TRANSPORT_ERRORS = (
     requests.exceptions.ConnectionError,
     requests.exceptions.ChunkedEncodingError,
     requests.exceptions.ContentDecodingError,
 )
+
+
+class _Headers(dict[str, str]):
+    """Request headers whose repr hides the bearer token (tracebacks with locals print reprs)."""
+
+    def __repr__(self) -> str:
+        return repr({k: ("<redacted>" if k == "Authorization" else v) for k, v in self.items()})
 
 
 def service_group(path: str) -> str:
@@ -262,7 +269,7 @@ class SaxoHttp:
     # -- one attempt -------------------------------------------------------------------------------------
 
     def _attempt(self, call: _Call, params: Mapping[str, Any] | None, body: Mapping[str, Any] | None) -> Any:
-        headers = {"Authorization": f"Bearer {self._tokens.access_token()}"}
+        headers = _Headers(Authorization=f"Bearer {self._tokens.access_token()}")
         if call.request_id:
             headers["x-request-id"] = call.request_id
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import requests
+from loguru import logger
 from responses import matchers
 
 from bot.errors import (
@@ -208,6 +209,21 @@ def test_the_token_never_appears_in_logs_exceptions_or_reprs(rsps, clock, logs):
     texts += [*logs, repr(ManualToken(TOKEN)), str(ManualToken(TOKEN)), repr(http), repr(client)]
     assert len(logs) >= len(calls)
     assert not [t for t in texts if TOKEN in t]
+
+
+def test_a_traceback_with_local_variables_does_not_show_the_token(rsps, clock):
+    lines: list[str] = []
+    handler = logger.add(lambda m: lines.append(str(m)), level="ERROR", backtrace=True, diagnose=True)
+    rsps.add("GET", url("/port/v1/balances"), body=requests.exceptions.ReadTimeout("slow"))
+    try:
+        make_http(clock, max_retries=0).get("/port/v1/balances")
+    except SaxoError:
+        logger.exception("balance failed")
+    finally:
+        logger.remove(handler)
+    text = "".join(lines)
+    assert "Traceback" in text and "_attempt" in text
+    assert TOKEN not in text
 
 
 def test_manual_token_rejects_an_empty_token():
