@@ -269,9 +269,6 @@ class SaxoHttp:
     # -- one attempt -------------------------------------------------------------------------------------
 
     def _attempt(self, call: _Call, params: Mapping[str, Any] | None, body: Mapping[str, Any] | None) -> Any:
-        headers = _Headers(Authorization=f"Bearer {self._tokens.access_token()}")
-        if call.request_id:
-            headers["x-request-id"] = call.request_id
         try:
             self._budget.acquire(call.group, order=call.order_reference is not None)
         except BudgetExhausted as exc:
@@ -284,6 +281,10 @@ class SaxoHttp:
         started = self._monotonic()
         response = None
         try:
+            # Read the token after any budget wait, so a provider that refreshes ahead of expiry is current.
+            headers = _Headers(Authorization=f"Bearer {self._tokens.access_token()}")
+            if call.request_id:
+                headers["x-request-id"] = call.request_id
             response = self._session.request(
                 call.method,
                 self.base_url + call.path,
