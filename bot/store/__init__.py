@@ -1,0 +1,34 @@
+"""The metrics database: schema (models + Alembic), the `Store` API and history rendering.
+
+    Store(url)                  one engine per process, no module-level engine or session
+      migrate()                 alembic upgrade head
+      start_cycle / finish_cycle / add_signals / add_order / update_order     the cycle's writes
+      signal_already_acted / orders_needing_reconciliation / recent_placed_references   idempotency
+      day_baseline / set_day_baseline / add_event / mark_interrupted_cycles
+      history / cycle_detail / daily_summary / last_cycle / last_successful_cycle_at     reads
+      ping / dispose
+
+Every database failure is raised as `bot.errors.StoreError`.
+"""
+
+from bot.store.records import (
+    CycleCounts,
+    CycleView,
+    DaySummary,
+    OrderRecord,
+    OrderView,
+    SignalRecord,
+    SignalView,
+)
+from bot.store.store import Store
+
+__all__ = [
+    "CycleCounts",
+    "CycleView",
+    "DaySummary",
+    "OrderRecord",
+    "OrderView",
+    "SignalRecord",
+    "SignalView",
+    "Store",
+]

@@ -1,0 +1,121 @@
+"""The read side's SQL, as pure statement builders (no connection, no I/O): `Store` runs them.
+
+Each query is shaped to use an index: the started_at index for history and the daily summary (a bounded
+range, never a full scan), (instrument_id, side, signal_bar_time) for the same-bar rule, status and
+created_at for reconciliation.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Select, case, func, select
+
+from bot.store.models import cycles, orders, signals
+from bot.store.records import ACTED_STATUSES
+
+# A cycle that ended in one of these did its job (the hours gate and the kill switch are not failures).
+COMPLETED_STATUSES = ("ok", "skipped", "halted")
+
+
+def unindexed(column: Any) -> Any:
+    """`column` wrapped so no planner uses its index for this term (`lower(status)`).
+
+    Without statistics SQLite prefers the equality index on `status` and then sorts or scans most of the
+    table (270 ms on 1M cycles); filtering while walking the time index finds the newest rows at once.
+    """
+    return func.lower(column)
+
+
+def history(last: int) -> Select[Any]:
+    newest_first = (cycles.c.started_at.desc(), cycles.c.id.desc())
+    return select(cycles).order_by(*newest_first).limit(max(0, last))
+
+
+def last_completed() -> Select[Any]:
+    return (
+        select(cycles.c.started_at, cycles.c.finished_at)
+        .where(unindexed(cycles.c.status).in_(COMPLETED_STATUSES))
+        .order_by(cycles.c.started_at.desc())
+        .limit(1)
+    )
+
+
+def newest_start() -> Select[Any]:
+    return select(func.max(cycles.c.started_at))
+
+
+def one_cycle(cycle_id: int) -> Select[Any]:
+    return select(cycles).where(cycles.c.id == cycle_id)
+
+
+def signals_of(cycle_id: int) -> Select[Any]:
+    return select(signals).where(signals.c.cycle_id == cycle_id).order_by(signals.c.id)
+
+
+def orders_of(cycle_id: int) -> Select[Any]:
+    return select(orders).where(orders.c.cycle_id == cycle_id).order_by(orders.c.id)
+
+
+def acted(instrument_id: str, side: str, signal_bar_time: str | None) -> Select[Any]:
+    return (
+        select(orders.c.id)
+        .where(
+            orders.c.instrument_id == instrument_id,
+            orders.c.side == side,
+            orders.c.signal_bar_time == signal_bar_time,
+            orders.c.status.in_(ACTED_STATUSES),
+        )
+        .limit(1)
+    )
+
+
+def to_reconcile(limit: int, since: str | None) -> Select[Any]:
+    query = select(orders).where(
+        orders.c.status.in_(("pending", "failed")),
+        orders.c.external_reference.is_not(None),
+    )
+    if since is not None:
+        query = query.where(orders.c.created_at >= since)
+    return query.order_by(orders.c.id.desc()).limit(max(0, limit))
+
+
+def placed_references(since: str) -> Select[Any]:
+    return select(orders.c.external_reference).where(
+        orders.c.created_at >= since,
+        unindexed(orders.c.status) == "placed",  # most orders are placed: walk the created_at range
+        orders.c.external_reference.is_not(None),
+    )
+
+
+def daily(end_day: date, days: int) -> Select[Any]:
+    """Per UTC day of `started_at` for the `days` days ending with `end_day`, newest first."""
+    first = (end_day - timedelta(days=max(1, days) - 1)).isoformat()
+    after = (end_day + timedelta(days=1)).isoformat()  # "2026-11-25" sorts before any time on that day
+    day = func.substr(cycles.c.started_at, 1, 10).label("day")
+
+    def tally(status: str) -> Any:
+        return func.coalesce(func.sum(case((cycles.c.status == status, 1), else_=0)), 0)
+
+    def total(column: Any) -> Any:
+        return func.coalesce(func.sum(column), 0)
+
+    return (
+        select(
+            day,
+            func.count().label("cycles"),
+            tally("ok").label("ok"),
+            tally("skipped").label("skipped"),
+            tally("halted").label("halted"),
+            tally("error").label("errors"),
+            tally("running").label("running"),
+            total(cycles.c.orders_placed).label("orders_placed"),
+            total(cycles.c.orders_rejected).label("orders_rejected"),
+            total(cycles.c.orders_failed).label("orders_failed"),
+            total(cycles.c.orders_blocked).label("orders_blocked"),
+        )
+        .where(cycles.c.started_at >= first, cycles.c.started_at < after)
+        .group_by(day)
+        .order_by(day.desc())
+    )

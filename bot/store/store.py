@@ -1,0 +1,384 @@
+"""`Store`: the metrics database behind one engine, one short transaction per call.
+
+The cycle writes through it (start, signals, orders, finish); the CLI and health checks read from it.
+Every SQLAlchemy, DBAPI or file-system failure comes out as `StoreError` naming what could not be done;
+the caller decides what that means (DESIGN.md §1: log loudly, send no order whose row was not written).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Self
+
+from sqlalchemy import Connection, delete, false, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from bot.clock import SystemClock
+from bot.errors import StoreError
+from bot.store import migrate as migrations
+from bot.store import queries
+from bot.store.engine import DEFAULT_BUSY_TIMEOUT_MS, make_engine, parse_url, safe_url, translate_errors
+from bot.store.models import cycles, day_baselines, events, orders, signals, to_decimal
+from bot.store.records import (
+    FINAL_CYCLE_STATUSES,
+    INTERRUPTED,
+    ORDER_STATUSES,
+    SIDES,
+    SIGNAL_VALUES,
+    CycleCounts,
+    CycleView,
+    DaySummary,
+    OrderRecord,
+    OrderView,
+    SignalRecord,
+    SignalView,
+    checked,
+    iso,
+    parse_iso,
+    plain,
+)
+
+# Fields `update_order` may change; anything else is a programming error.
+ORDER_UPDATABLE = frozenset(
+    {
+        "status",
+        "order_id",
+        "precheck_result",
+        "estimated_cost",
+        "error_code",
+        "error_message",
+        "request_id",
+        "external_reference",
+        "duration",
+    }
+)
+
+
+class Store:
+    """The metrics database. Build one per process (`build_context`), `dispose()` it on shutdown."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+    ) -> None:
+        self._url = parse_url(url)
+        self.engine = make_engine(self._url, echo=echo, busy_timeout_ms=busy_timeout_ms)
+        self._host = socket.gethostname()
+
+    @property
+    def url(self) -> str:
+        """The database URL with the password hidden."""
+        return safe_url(self._url)
+
+    def __repr__(self) -> str:
+        return f"Store({self.url!r})"
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.dispose()
+
+    @contextmanager
+    def _write(self, action: str) -> Iterator[Connection]:
+        with translate_errors(self._url, action), self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def _read(self, action: str) -> Iterator[Connection]:
+        with translate_errors(self._url, action), self.engine.connect() as conn:
+            yield conn
+
+    # -- schema and health ------------------------------------------------------------------------------
+
+    def migrate(self) -> None:
+        """Upgrade the schema to head (Alembic), as `alembic upgrade head` would."""
+        from alembic.util.exc import CommandError
+
+        try:
+            with translate_errors(self._url, "upgrade the schema to head"):
+                migrations.upgrade(self.engine)
+        except CommandError as exc:
+            raise StoreError(f"metrics DB {self.url}: migration failed: {exc}") from exc
+
+    def ping(self) -> None:
+        """Prove the database can be written now: an empty DELETE in a transaction that is rolled back.
+
+        Raises StoreError when the database is unreachable, locked past the busy timeout, read-only or
+        not migrated.
+        """
+        with (
+            translate_errors(self._url, "reach the database for writing"),
+            self.engine.connect() as conn,
+            conn.begin() as txn,
+        ):
+            conn.execute(delete(events).where(false()))
+            txn.rollback()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # -- cycles -----------------------------------------------------------------------------------------
+
+    def start_cycle(self, *, started_at: datetime, dry_run: bool, hours_mode: str, instruments: int) -> int:
+        """Insert a `running` cycle row and return its id."""
+        values = {
+            "started_at": iso(started_at),
+            "status": "running",
+            "dry_run": bool(dry_run),
+            "hours_mode": plain(hours_mode),
+            "instruments": int(instruments),
+            "host_pid": f"{self._host}:{os.getpid()}",
+        }
+        with self._write("start a cycle") as conn:
+            return int(conn.execute(insert(cycles).values(values)).inserted_primary_key[0])
+
+    def finish_cycle(
+        self,
+        cycle_id: int,
+        *,
+        finished_at: datetime,
+        status: str,
+        counts: CycleCounts,
+        skip_reason: str | None = None,
+        error: str | None = None,
+        total_value: Decimal | None = None,
+        trading_day: str | None = None,
+    ) -> None:
+        """Close a cycle: final status, tallies and `duration_ms` from its `started_at`."""
+        status = checked(status, FINAL_CYCLE_STATUSES, "cycle status")
+        values: dict[str, Any] = {
+            "finished_at": iso(finished_at),
+            "status": status,
+            "skip_reason": skip_reason,
+            "error": error,
+            "total_value": None if total_value is None else to_decimal(total_value),
+            "trading_day": trading_day,
+            **{name: int(getattr(counts, name)) for name in counts.__dataclass_fields__},
+        }
+        with self._write(f"finish cycle {cycle_id}") as conn:
+            started = conn.execute(select(cycles.c.started_at).where(cycles.c.id == cycle_id)).scalar()
+            if started is None:
+                raise StoreError(f"metrics DB {self.url}: no cycle {cycle_id} to finish")
+            end = finished_at if finished_at.tzinfo else finished_at.replace(tzinfo=UTC)
+            elapsed = (end - parse_iso(started)).total_seconds()
+            values["duration_ms"] = max(0, round(elapsed * 1000))
+            conn.execute(update(cycles).where(cycles.c.id == cycle_id).values(values))
+
+    def mark_interrupted_cycles(self, now: datetime, *, host: str | None = None) -> int:
+        """Cycles still `running` (their process died) become `error`; returns how many.
+
+        `host` limits this to cycles started on that host (`host_pid` is "host:pid"), for several bots
+        sharing one PostgreSQL database.
+        """
+        query = update(cycles).where(cycles.c.status == "running")
+        if host is not None:
+            query = query.where(cycles.c.host_pid.like(f"{host}:%"))
+        query = query.values(status="error", error=INTERRUPTED, finished_at=iso(now))
+        with self._write("mark interrupted cycles") as conn:
+            return int(conn.execute(query).rowcount or 0)
+
+    # -- signals and orders -----------------------------------------------------------------------------
+
+    def add_signals(self, cycle_id: int, records: Sequence[SignalRecord]) -> None:
+        """All of one cycle's signal rows in one transaction."""
+        rows = [
+            {
+                "cycle_id": cycle_id,
+                "instrument_id": r.instrument_id,
+                "symbol": r.symbol,
+                "signal": checked(r.signal, SIGNAL_VALUES, "signal"),
+                "price": None if r.price is None else float(r.price),
+                "reason": r.reason,
+                "bar_time": iso(r.bar_time),
+            }
+            for r in records
+        ]
+        if not rows:
+            return
+        with self._write(f"record {len(rows)} signals of cycle {cycle_id}") as conn:
+            conn.execute(insert(signals), rows)
+
+    def add_order(self, cycle_id: int, record: OrderRecord) -> int:
+        """Record an order before anything is sent; returns the row id for `update_order`."""
+        created = iso(record.created_at or SystemClock().now())
+        values = {
+            "cycle_id": cycle_id,
+            "instrument_id": record.instrument_id,
+            "symbol": record.symbol,
+            "side": checked(record.side, SIDES, "side"),
+            "amount": to_decimal(record.amount),
+            "order_type": plain(record.order_type),
+            "duration": None if record.duration is None else plain(record.duration),
+            "status": checked(record.status, ORDER_STATUSES, "order status"),
+            "precheck_result": record.precheck_result,
+            "estimated_cost": None if record.estimated_cost is None else to_decimal(record.estimated_cost),
+            "order_id": record.order_id,
+            "external_reference": record.external_reference,
+            "request_id": record.request_id,
+            "error_code": record.error_code,
+            "error_message": record.error_message,
+            "signal_bar_time": iso(record.signal_bar_time),
+            "opening": bool(record.opening),
+            "created_at": created,
+            "updated_at": created,
+        }
+        with self._write(f"record an order for {record.instrument_id}") as conn:
+            return int(conn.execute(insert(orders).values(values)).inserted_primary_key[0])
+
+    def update_order(self, row_id: int, **fields: Any) -> None:
+        """Change an order row (status, order_id, precheck_result, estimated_cost, error_code, ...).
+
+        `updated_at` is set to now, or to the `updated_at=` datetime given.
+        """
+        moment = fields.pop("updated_at", None)
+        unknown = set(fields) - ORDER_UPDATABLE
+        if unknown:
+            raise ValueError(f"update_order cannot change {sorted(unknown)}")
+        values: dict[str, Any] = dict(fields)
+        if "status" in values:
+            values["status"] = checked(values["status"], ORDER_STATUSES, "order status")
+        if values.get("estimated_cost") is not None:
+            values["estimated_cost"] = to_decimal(values["estimated_cost"])
+        if values.get("duration") is not None:
+            values["duration"] = plain(values["duration"])
+        values["updated_at"] = iso(moment or SystemClock().now())
+        with self._write(f"update order row {row_id}") as conn:
+            if not conn.execute(update(orders).where(orders.c.id == row_id).values(values)).rowcount:
+                raise StoreError(f"metrics DB {self.url}: no order row {row_id} to update")
+
+    def signal_already_acted(self, instrument_id: str, side: str, signal_bar_time: datetime | str) -> bool:
+        """True when an order for this instrument, side and signal bar is `placed` or `pending`.
+
+        `pending` counts because its outcome at Saxo is not known yet (reconciliation settles it); dry-run
+        `prechecked`, `rejected`, `blocked` and `failed` rows do not stop a later cycle from acting.
+        """
+        query = queries.acted(instrument_id, plain(side), iso(signal_bar_time))
+        with self._read("look up earlier orders for this signal") as conn:
+            return conn.execute(query).first() is not None
+
+    def orders_needing_reconciliation(
+        self,
+        limit: int = 200,
+        *,
+        since: datetime | None = None,
+    ) -> list[OrderView]:
+        """Newest `pending` or `failed` rows with an external reference: Saxo may know more than we do."""
+        query = queries.to_reconcile(limit, iso(since))
+        with self._read("list orders to reconcile") as conn:
+            return [OrderView.from_row(row) for row in conn.execute(query).mappings()]
+
+    def recent_placed_references(self, since: datetime) -> set[str]:
+        """External references of orders recorded `placed` since then."""
+        query = queries.placed_references(iso(since) or "")
+        with self._read("list recently placed orders") as conn:
+            return set(conn.execute(query).scalars())
+
+    # -- day baselines and events -----------------------------------------------------------------------
+
+    def day_baseline(self, trading_day: str) -> Decimal | None:
+        query = select(day_baselines.c.total_value).where(day_baselines.c.trading_day == trading_day)
+        with self._read(f"read the baseline of {trading_day}") as conn:
+            return conn.execute(query).scalar()
+
+    def set_day_baseline(
+        self,
+        trading_day: str,
+        total_value: Decimal,
+        currency: str,
+        recorded_at: datetime,
+    ) -> None:
+        """Record the day's starting value unless one exists: the first writer wins."""
+        values = {
+            "trading_day": trading_day,
+            "total_value": to_decimal(total_value),
+            "currency": currency,
+            "recorded_at": iso(recorded_at),
+        }
+        try:
+            with self._write(f"record the baseline of {trading_day}") as conn:
+                exists = select(day_baselines.c.trading_day).where(day_baselines.c.trading_day == trading_day)
+                if conn.execute(exists).first() is None:
+                    conn.execute(insert(day_baselines).values(values))
+        except StoreError as exc:
+            if not isinstance(exc.__cause__, IntegrityError):  # lost a race to another writer: fine
+                raise
+
+    def add_event(
+        self,
+        kind: str,
+        message: str,
+        *,
+        at: datetime,
+        cycle_id: int | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
+        values = {
+            "at": iso(at),
+            "kind": kind,
+            "cycle_id": cycle_id,
+            "message": message,
+            "details": None if details is None else json.dumps(details, default=str, sort_keys=True),
+        }
+        with self._write(f"record a {kind} event") as conn:
+            conn.execute(insert(events).values(values))
+
+    # -- reading ----------------------------------------------------------------------------------------
+
+    def history(self, last: int = 20) -> list[CycleView]:
+        """The last `last` cycles, newest first (walks the started_at index backwards)."""
+        with self._read("read the cycle history") as conn:
+            return [CycleView.from_row(row) for row in conn.execute(queries.history(last)).mappings()]
+
+    def last_cycle(self) -> CycleView | None:
+        found = self.history(1)
+        return found[0] if found else None
+
+    def last_successful_cycle_at(self) -> datetime | None:
+        """When the newest cycle that ended `ok`, `skipped` or `halted` finished (None if there is none).
+
+        `skipped` (outside trading hours) and `halted` (kill switch, loss limit) count: the bot did its job.
+        """
+        with self._read("read the last successful cycle") as conn:
+            row = conn.execute(queries.last_completed()).first()
+        return None if row is None else parse_iso(row.finished_at or row.started_at)
+
+    def cycle_detail(self, cycle_id: int) -> tuple[CycleView, list[SignalView], list[OrderView]] | None:
+        """One cycle with its signal and order rows, or None when there is no such cycle."""
+        with self._read(f"read cycle {cycle_id}") as conn:
+            row = conn.execute(queries.one_cycle(cycle_id)).mappings().first()
+            if row is None:
+                return None
+            sigs = conn.execute(queries.signals_of(cycle_id)).mappings()
+            ords = conn.execute(queries.orders_of(cycle_id)).mappings()
+            return (
+                CycleView.from_row(row),
+                [SignalView.from_row(s) for s in sigs],
+                [OrderView.from_row(o) for o in ords],
+            )
+
+    def daily_summary(self, days: int = 14, *, now: datetime | None = None) -> list[DaySummary]:
+        """Per UTC day (by `started_at`), newest first, for the `days` days ending with `now`'s day.
+
+        Without `now` the window ends on the day of the newest cycle. Only days with cycles are listed.
+        Reads a bounded `started_at` range through its index, never the whole table.
+        """
+        with self._read("read the daily summary") as conn:
+            if now is None:
+                newest = conn.execute(queries.newest_start()).scalar()
+                if newest is None:
+                    return []
+                end_day = parse_iso(newest).date()
+            else:
+                end_day = parse_iso(iso(now) or "").date()
+            rows = conn.execute(queries.daily(end_day, days)).mappings()
+            return [DaySummary.from_row(row) for row in rows]
