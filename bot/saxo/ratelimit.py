@@ -148,7 +148,7 @@ class RateBudget:
                 # We waited for these resets: count them done even if the clock is a fake that did not move.
                 for d, reset_at in marks:
                     if d.reset_at == reset_at and d.remaining <= 0:
-                        d.remaining = d.limit - state.in_flight
+                        d.remaining = d.limit - (0 if d.orders_only else state.in_flight)
                         d.reset_at = None
         if pace > 0:
             self._sleep(pace)
