@@ -152,7 +152,7 @@ class OrderExecutor:
                 "(accept them in SaxoTraderGO): {}",
                 "; ".join(outcome.disclaimers),
             )
-        if not outcome.ok:
+        if not outcome.ok or outcome.disclaimers:  # a headless bot cannot accept disclaimers: never place
             message = outcome.error_message or f"PreCheckResult {outcome.result}"
             if outcome.disclaimers:
                 message += f" [disclaimers: {'; '.join(outcome.disclaimers)}]"
@@ -160,7 +160,7 @@ class OrderExecutor:
                 result,
                 "rejected",
                 precheck_result=outcome.result,
-                error_code=outcome.error_code or outcome.result,
+                error_code=outcome.error_code or ("PreTradeDisclaimers" if outcome.disclaimers else outcome.result),
                 error_message=message,
                 estimated_cost=outcome.estimated_cost,
             )

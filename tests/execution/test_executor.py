@@ -132,12 +132,13 @@ def test_precheck_failure_rejects_that_order_only(store: Store, saxo: FakeSaxo, 
     assert [ref for ref, _ in saxo.placed] == ["sb-1-Stock-2-B"]
 
 
-def test_disclaimers_are_recorded(store: Store, saxo: FakeSaxo) -> None:
+def test_disclaimers_block_the_order_and_are_recorded(store: Store, saxo: FakeSaxo) -> None:
     saxo.precheck_answers["sb-1-Stock-1-B"] = PrecheckOutcome(
-        ok=False, result="Ok", error_code="PreTradeDisclaimers", disclaimers=("accept the KID for S1",)
+        ok=True, result="Ok", disclaimers=("accept the KID for S1",)
     )
     _, rows = run(store, saxo, [intent(1)])
-    assert rows["sb-1-Stock-1-B"].status == "rejected"
+    assert saxo.placed == []
+    assert rows["sb-1-Stock-1-B"].status == "rejected" and rows["sb-1-Stock-1-B"].error_code == "PreTradeDisclaimers"
     assert "accept the KID" in (rows["sb-1-Stock-1-B"].error_message or "")
 
 
