@@ -1,0 +1,146 @@
+"""The account: cash, single positions (EndOfDay netting) and orders. Thread-safe behind one lock.
+
+Cash model: every fill moves cash by -signed amount * price (converted to the account currency) minus
+commission, for every asset type; positions are worth amount * mid. So TotalValue = cash + market value, and a
+round trip costs the spread and commission. Each fill opens a new single position (negative amount for a sell);
+when the simulator's UTC date changes, the positions of each instrument are netted into one (kept: the oldest
+lot's ids; open price: the amount-weighted mean of the lots on the net side) or removed when they sum to zero.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass, replace
+
+from bot.sim.catalogue import Instrument
+
+_EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class Position:
+    position_id: str
+    inst: Instrument
+    amount: float
+    open_price: float
+    opened_at: float
+    source_order_id: str
+    external_reference: str | None
+
+
+@dataclass(frozen=True)
+class Order:
+    order_id: str
+    inst: Instrument
+    buy_sell: str
+    amount: float
+    order_type: str
+    duration: str
+    status: str  # "Working" | "Filled" | "Cancelled"
+    time: float
+    price: float | None = None  # limit price
+    fill_price: float | None = None
+    external_reference: str | None = None
+    request_id: str | None = None
+    manual_order: bool = False
+
+
+class Book:
+    """All account state that orders change."""
+
+    def __init__(self, cash: float, now: float) -> None:
+        self.lock = threading.RLock()
+        self.reset(cash, now)
+
+    def reset(self, cash: float, now: float) -> None:
+        with self.lock:
+            self.cash = float(cash)
+            self.positions: list[Position] = []
+            self.orders: list[Order] = []
+            self._next_order, self._next_position = 76_000_000, 1_020_000_000
+            self._day = math.floor(now / 86400)
+
+    def _order_id(self) -> str:
+        self._next_order += 1
+        return str(self._next_order)
+
+    def _position_id(self) -> str:
+        self._next_position += 1
+        return str(self._next_position)
+
+    def roll_day(self, now: float) -> None:
+        """Net each instrument's positions when the UTC date has changed since the last call."""
+        day = math.floor(now / 86400)
+        with self.lock:
+            if day > self._day:
+                self._net_all()
+            self._day = day
+
+    def _net_all(self) -> None:
+        groups: dict[str, list[Position]] = {}
+        for pos in self.positions:
+            groups.setdefault(pos.inst.key, []).append(pos)
+        netted: list[Position] = []
+        for lots in groups.values():
+            total = round(sum(p.amount for p in lots), 8)
+            if abs(total) < _EPS:
+                continue
+            side = [p for p in lots if (p.amount > 0) == (total > 0)]
+            price = sum(p.amount * p.open_price for p in side) / sum(p.amount for p in side)
+            netted.append(replace(side[0], amount=total, open_price=price))
+        self.positions = netted
+
+    def fill(self, inst: Instrument, buy_sell: str, amount: float, price: float, cash_delta: float, now: float,
+             duration: str, external_reference: str | None, request_id: str | None, manual: bool) -> Order:
+        """Record a filled market order: a new position and the cash it moved."""
+        with self.lock:
+            order = Order(self._order_id(), inst, buy_sell, amount, "Market", duration, "Filled", now,
+                          fill_price=price, external_reference=external_reference, request_id=request_id,
+                          manual_order=manual)
+            signed = amount if buy_sell == "Buy" else -amount
+            self.positions.append(Position(self._position_id(), inst, signed, price, now, order.order_id,
+                                           external_reference))
+            self.orders.append(order)
+            self.cash += cash_delta
+            return order
+
+    def add_working(self, inst: Instrument, buy_sell: str, amount: float, order_type: str, price: float,
+                    now: float, duration: str, external_reference: str | None, request_id: str | None,
+                    manual: bool) -> Order:
+        """Record a resting (limit) order; the simulator never fills these."""
+        with self.lock:
+            order = Order(self._order_id(), inst, buy_sell, amount, order_type, duration, "Working", now,
+                          price=price, external_reference=external_reference, request_id=request_id,
+                          manual_order=manual)
+            self.orders.append(order)
+            return order
+
+    def cancel(self, order_id: str) -> bool:
+        with self.lock:
+            for i, order in enumerate(self.orders):
+                if order.order_id == order_id and order.status == "Working":
+                    self.orders[i] = replace(order, status="Cancelled")
+                    return True
+            return False
+
+    def set_position(self, inst: Instrument, amount: float, price: float, cash_delta: float, now: float) -> None:
+        """Replace the instrument's positions by one of `amount` (0 removes them) opened at `price`."""
+        with self.lock:
+            self.positions = [p for p in self.positions if p.inst.key != inst.key]
+            if abs(amount) > _EPS:
+                self.positions.append(Position(self._position_id(), inst, amount, price, now, "0", None))
+            self.cash += cash_delta
+
+    def net_amount(self, key: str) -> float:
+        with self.lock:
+            return round(sum(p.amount for p in self.positions if p.inst.key == key), 8)
+
+    def snapshot(self) -> tuple[float, list[Position], list[Order]]:
+        """(cash, positions, orders) copied under the lock."""
+        with self.lock:
+            return self.cash, list(self.positions), list(self.orders)
+
+    def working(self) -> list[Order]:
+        with self.lock:
+            return [o for o in self.orders if o.status == "Working"]

@@ -1,0 +1,167 @@
+"""SimServer: the simulator on a loopback port, served by a ThreadingHTTPServer in a daemon thread.
+
+HTTP/1.1 with keep-alive; every answer carries Content-Length and X-Correlation. A held answer (latency,
+"timeout" faults) only blocks its own connection's thread, and stop() wakes it, closes every open connection and
+joins the serving thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from bot.sim.config import SimConfig
+from bot.sim.control import SimControl
+from bot.sim.core import SimCore
+from bot.sim.gateway import BASE_PATH, Action, handle
+from bot.sim.wire import Response
+
+logger = logging.getLogger("bot.sim")
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], core: SimCore, control: SimControl, log_requests: bool) -> None:
+        self.core, self.control, self.log_requests = core, control, log_requests
+        self.stopping = threading.Event()
+        self.connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "SaxoSim/1.0"
+    sys_version = ""
+    timeout = 300  # an idle keep-alive connection is closed after this many seconds
+    server: _HTTPServer
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server.connections_lock:
+            self.server.connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.server.connections_lock:
+            self.server.connections.discard(self.connection)
+        try:
+            super().finish()
+        except OSError:
+            pass
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_GET
+
+    def _serve(self) -> None:
+        started = time.perf_counter()
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            self._send(Response(411, {"ErrorCode": "LengthRequired", "Message": "Send a Content-Length."}))
+            self.close_connection = True
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        path = self.path.split("?", 1)[0]
+        if path.startswith("/__sim/"):
+            status, payload = self.server.control.handle_http(self.command, path, body)
+            self._send(Response(status, payload))
+            return
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        action: Action = handle(self.server.core, self.command, self.path, headers, body)
+        if action.delay > 0 and self.server.stopping.wait(action.delay):
+            action = Action(None)
+        status = self._send(action.response) if action.response is not None else self._drop()
+        if self.server.log_requests:
+            logger.info("%s %s -> %s (%.1f ms)", self.command, self.path, status,
+                        (time.perf_counter() - started) * 1000)
+
+    def _send(self, response: Response) -> int:
+        payload = response.payload()
+        self.server.core.stats.count(status=response.status)
+        try:
+            self.send_response_only(response.status)
+            self.send_header("Date", self.date_time_string())
+            if payload or response.status not in (204, 302, 401):
+                self.send_header("Content-Type", response.content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            self.send_header("X-Correlation", uuid.uuid4().hex)
+            for name, value in response.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(payload)
+            self.wfile.flush()
+        except OSError:  # the client went away (e.g. it timed out first)
+            self.close_connection = True
+        return response.status
+
+    def _drop(self) -> str:
+        self.server.core.stats.count(event="dropped")
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        return "dropped"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.debug("sim http: " + format, *args)
+
+
+class SimServer:
+    """The Saxo OpenAPI simulator. `start()` serves in a daemon thread; also a context manager."""
+
+    def __init__(self, config: SimConfig | None = None, host: str = "127.0.0.1", port: int = 0,
+                 log_requests: bool = False) -> None:
+        self.config = config or SimConfig()
+        self.core = SimCore(self.config)
+        self.control = SimControl(self.core)
+        self._httpd = _HTTPServer((host, port), self.core, self.control, log_requests)
+        bound_host, bound_port = self._httpd.server_address[:2]
+        shown = "127.0.0.1" if bound_host in ("0.0.0.0", "") else str(bound_host)
+        self.host, self.port = shown, int(bound_port)
+        if ":" in shown:
+            shown = f"[{shown}]"
+        self.auth_base_url = f"http://{shown}:{self.port}"
+        self.base_url = self.auth_base_url + BASE_PATH
+        self.core.base_url = self.base_url
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> SimServer:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                            name=f"saxo-sim-{self.port}", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, wake held answers, close open connections and join the thread."""
+        if self._thread is None:
+            self._httpd.server_close()
+            return
+        self._httpd.stopping.set()
+        self._httpd.shutdown()
+        with self._httpd.connections_lock:
+            for conn in list(self._httpd.connections):
+                try:
+                    conn.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+        self._httpd.server_close()
+        self._thread.join(timeout=5)
+        self._thread = None
+
+    def __enter__(self) -> SimServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

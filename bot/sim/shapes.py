@@ -1,0 +1,33 @@
+"""Small wire shapes shared by several endpoints (display format, ids, value dates, rounding)."""
+
+from __future__ import annotations
+
+from bot.sim.catalogue import Instrument
+from bot.sim.config import midnight_iso
+from bot.sim.wire import num
+
+LEGAL_ASSET_TYPES = ["FxSpot", "FxCrypto", "FxForwards", "Stock", "Etf", "CfdOnIndex"]
+MARGIN_RATES = {"FxSpot": 1 / 30, "FxForwards": 1 / 30, "FxCrypto": 0.5, "CfdOnIndex": 0.05}
+
+
+def display_and_format(inst: Instrument) -> dict[str, object]:
+    return {"Currency": inst.currency, "Decimals": inst.decimals, "Description": inst.description,
+            "Format": inst.fmt, "OrderDecimals": inst.decimals, "Symbol": inst.symbol}
+
+
+def net_position_id(inst: Instrument) -> str:
+    return f"{inst.symbol}_{inst.asset_type}"
+
+
+def value_date(inst: Instrument, t: float) -> str:
+    """Spot value date: T+2 for FX-like instruments, T+1 for securities (weekends not skipped)."""
+    return midnight_iso(t, 2 if inst.base else 1)
+
+
+def price(inst: Instrument, value: float) -> float:
+    return round(value, inst.price_decimals)
+
+
+def amount(value: float) -> float | int:
+    """An amount as Saxo writes it: 100000 for whole numbers, 0.25 otherwise."""
+    return num(value, 8)
