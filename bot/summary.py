@@ -20,18 +20,18 @@ def render(ctx: Context, result: CycleResult) -> str:
     symbols = {item.id: item.symbol for item in s.items}
     if result.decisions or result.skipped:
         lines.append("")
-        lines.append(f"  {'instrument':<24}{'signal':<7}{'price':>14}  reason")
+        lines.append(f"  {'instrument':<34}{'signal':<7}{'price':>14}  reason")
         for item in s.items:
             decision = result.decisions.get(item.id)
             if decision is not None:
                 price = f"{decision.price:.6g}" if decision.price is not None else "-"
                 lines.append(
-                    f"  {item.symbol + ' (' + item.id + ')':<24}{decision.signal.value:<7}{price:>14}  "
+                    f"  {item.symbol + ' (' + item.id + ')':<34}{decision.signal.value:<7}{price:>14}  "
                     f"{decision.reason[:70]}"
                 )
             elif item.id in result.skipped:
                 lines.append(
-                    f"  {item.symbol + ' (' + item.id + ')':<24}{'SKIP':<7}{'-':>14}  {result.skipped[item.id][:70]}"
+                    f"  {item.symbol + ' (' + item.id + ')':<34}{'SKIP':<7}{'-':>14}  {result.skipped[item.id][:70]}"
                 )
     orders = result.execution.results
     if orders or result.blocked:

@@ -1,0 +1,165 @@
+"""Whole cycles against the simulator: what happened there must match what the DB says."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from bot.cycle import run_cycle
+from bot.errors import AuthError
+from bot.reconcile import reconcile_at_startup
+
+
+def orders_of(ctx, cycle_id):
+    detail = ctx.store.cycle_detail(cycle_id)
+    assert detail is not None
+    return detail
+
+
+def test_dry_run_cycle_prechecks_and_records_everything(sim, make_ctx) -> None:
+    sim.control.script_cross("FxSpot:21", "up")
+    ctx = make_ctx(dry_run=True)
+    result = run_cycle(ctx)
+    assert result.status == "ok", result.error
+    assert result.decisions["FxSpot:21"].signal.value == "BUY"
+    cycle, signals, orders = orders_of(ctx, result.cycle_id)
+    assert cycle.status == "ok" and cycle.dry_run and cycle.signals_buy >= 1 and cycle.quotes_ok == 5
+    assert {s.instrument_id for s in signals} == {i.id for i in ctx.settings.items}  # one row per instrument
+    eurusd = [o for o in orders if o.instrument_id == "FxSpot:21"]
+    assert [(o.side, o.status, o.amount) for o in eurusd] == [("BUY", "prechecked", Decimal(10000))]
+    assert eurusd[0].estimated_cost is not None and eurusd[0].request_id
+    assert sim.control.state()["orders"] == []  # dry run never places
+
+
+def test_cycle_places_orders_and_positions_change(sim, make_ctx) -> None:
+    sim.control.script_cross("FxSpot:21", "up")
+    sim.control.script_cross("Stock:211", "up")
+    ctx = make_ctx()
+    result = run_cycle(ctx)
+    assert result.status == "ok", result.error
+    state = sim.control.state()
+    assert state["positions"].get("FxSpot:21") == 10000
+    assert state["positions"].get("Stock:211") == 5
+    _, _, orders = orders_of(ctx, result.cycle_id)
+    placed = {o.instrument_id: o for o in orders if o.status == "placed"}
+    assert set(placed) == {"FxSpot:21", "Stock:211"}
+    by_reference = {o["ExternalReference"]: o for o in state["orders"]}
+    for row in placed.values():
+        assert by_reference[row.external_reference]["OrderId"] == row.order_id
+        assert by_reference[row.external_reference]["RequestId"] == row.request_id
+
+    again = run_cycle(ctx)  # same bar, same signal: acted on once only
+    assert again.status == "ok"
+    assert len(sim.control.state()["orders"]) == 2
+    assert "already acted" in again.skipped["FxSpot:21"]
+
+
+def test_sell_signal_closes_the_long_position(sim, make_ctx) -> None:
+    sim.control.script_cross("Stock:261", "up")
+    ctx = make_ctx()
+    assert run_cycle(ctx).status == "ok"
+    assert sim.control.state()["positions"]["Stock:261"] == 5
+    sim.control.script_cross("Stock:261", "down")  # rewrites history, so read it afresh (a restart)
+    result = run_cycle(make_ctx())
+    assert result.decisions["Stock:261"].signal.value == "SELL"
+    assert "Stock:261" not in sim.control.state()["positions"]
+
+
+def test_an_unknown_instrument_is_skipped_and_the_rest_trade(sim, make_ctx, monkeypatch) -> None:
+    import json
+
+    from tests.e2e.conftest import WATCHLIST
+
+    monkeypatch.setenv(
+        "WATCHLIST", json.dumps([*WATCHLIST, {"asset_type": "Stock", "uic": 99999999, "symbol": "NOPE"}])
+    )
+    sim.control.script_cross("FxSpot:31", "up")
+    ctx = make_ctx()
+    result = run_cycle(ctx)
+    assert result.status == "ok"
+    assert "Stock:99999999" in result.skipped
+    _, signals, _ = orders_of(ctx, result.cycle_id)
+    nope = next(s for s in signals if s.instrument_id == "Stock:99999999")
+    assert nope.signal == "SKIP" and nope.reason
+    assert sim.control.state()["positions"].get("FxSpot:31") == 10000
+
+
+def test_unreadable_positions_block_every_order(sim, make_ctx) -> None:
+    sim.control.script_cross("FxSpot:21", "up")
+    sim.control.queue_fault("html_200", method="GET", path_contains="/port/v1/positions", count=5)
+    ctx = make_ctx()
+    result = run_cycle(ctx)
+    assert result.status == "error" and "positions" in (result.error or "")
+    assert sim.control.state()["orders"] == []
+    cycle, signals, orders = orders_of(ctx, result.cycle_id)
+    assert cycle.status == "error" and len(signals) == 5 and orders == []
+
+
+def test_order_answered_503_after_it_was_placed_is_found_not_resent(sim, make_ctx) -> None:
+    sim.control.script_cross("FxSpot:21", "up")
+    sim.control.queue_fault("503_after_commit", method="POST", path_contains="/trade/v2/orders")
+    ctx = make_ctx()
+    result = run_cycle(ctx)
+    state = sim.control.state()
+    assert len(state["orders"]) == 1 and state["positions"]["FxSpot:21"] == 10000
+    _, _, orders = orders_of(ctx, result.cycle_id)
+    row = next(o for o in orders if o.instrument_id == "FxSpot:21")
+    assert row.status == "placed" and row.order_id
+
+
+def test_401_stops_the_cycle_with_an_auth_error(sim, make_ctx) -> None:
+    ctx = make_ctx()
+    sim.control.queue_fault("401", count=50)
+    with pytest.raises(AuthError):
+        run_cycle(ctx)
+    assert ctx.store.history(1)[0].status == "error"
+
+
+def test_kill_switch_halts_without_touching_saxo(sim, make_ctx, tmp_path) -> None:
+    ctx = make_ctx()
+    before = sim.control.state()["requests"]
+    (tmp_path / "STOP").write_text("maintenance")
+    result = run_cycle(ctx)
+    assert result.status == "halted" and "kill switch" in (result.skip_reason or "")
+    assert sim.control.state()["requests"] == before
+    (tmp_path / "STOP").unlink()
+    assert run_cycle(ctx).status == "ok"
+
+
+def test_reconciliation_on_a_db_and_simulator_that_disagree(sim, make_ctx) -> None:
+    from datetime import UTC, datetime
+
+    from bot.domain import Duration, OrderIntent, Side, WatchItem
+    from bot.store import OrderRecord
+
+    ctx = make_ctx()
+    now = datetime.now(UTC)
+    cycle_id = ctx.store.start_cycle(started_at=now, dry_run=False, hours_mode="always", instruments=1)
+    item = WatchItem("FxSpot", 21, "EURUSD", Decimal(10000))
+    placed_at_saxo = OrderIntent(item, Side.BUY, Decimal(10000), Duration.DAY, "sb-1-FxSpot-21-B", "r1", True)
+    ctx.saxo.place(placed_at_saxo, ctx.account.account_key)  # Saxo has it ...
+    for reference, status in (("sb-1-FxSpot-21-B", "failed"), ("sb-1-Stock-211-B", "pending")):
+        ctx.store.add_order(
+            cycle_id,
+            OrderRecord(
+                instrument_id="x",
+                symbol="x",
+                side="BUY",
+                amount=Decimal(1),
+                order_type="Market",
+                status=status,
+                external_reference=reference,
+                created_at=now,
+            ),
+        )  # ... the DB thinks it failed; and a pending order Saxo never saw
+    sim.control.set_position("Stock:261", 3)  # a position nobody opened
+    report = reconcile_at_startup(ctx)
+    assert report.confirmed == ["sb-1-FxSpot-21-B"]
+    assert report.not_found == ["sb-1-Stock-211-B"]
+    assert "Stock:261" in report.foreign_positions
+    _, _, orders = orders_of(ctx, cycle_id)
+    assert {o.external_reference: o.status for o in orders} == {
+        "sb-1-FxSpot-21-B": "placed",
+        "sb-1-Stock-211-B": "failed",
+    }
