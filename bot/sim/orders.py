@@ -84,7 +84,7 @@ def parse(core: SimCore, body: Any, placing: bool) -> Ticket | Response:
         errors["ExternalReference"] = ["ExternalReference must be a string of at most 50 characters."]
     if body.get("AccountKey") not in (None, core.identity.account_key):
         errors["AccountKey"] = ["AccountKey is not valid for this client."]
-    if body.get("OrderType") not in (None, "Market") and not _is_number(body.get("OrderPrice")):
+    if body.get("OrderType") in ORDER_TYPES - {"Market"} and not _is_number(body.get("OrderPrice")):
         errors["OrderPrice"] = ["OrderPrice is required for this order type."]
     if errors:
         return model_state(errors)
