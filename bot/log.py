@@ -100,5 +100,5 @@ def configure_logging(level: str = "INFO", log_file: str | None = None, json_lin
             encoding="utf-8",
         )
     logging.basicConfig(handlers=[InterceptHandler()], level=logging.INFO, force=True)
-    for noisy in ("urllib3", "apscheduler.executors", "sqlalchemy.engine", "alembic"):
+    for noisy in ("urllib3", "apscheduler", "sqlalchemy.engine", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

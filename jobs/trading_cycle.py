@@ -26,8 +26,7 @@ def run() -> str:
     runtime.state["last_status"] = result.status
     runtime.state["last_cycle_at"] = result.started_at
     logger.bind(cycle_id=result.cycle_id).info(
-        "cycle {} {} in {} ms: {} signals, {} placed, {} prechecked, {} rejected, {} blocked{}",
-        result.cycle_id,
+        "{} in {} ms: {} signals, {} placed, {} prechecked, {} rejected, {} blocked{}",
         result.status,
         result.duration_ms,
         sum(1 for d in result.decisions.values() if d.signal.value != "HOLD"),
