@@ -46,6 +46,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with self.server.connections_lock:
             self.server.connections.add(self.connection)
 
@@ -96,10 +97,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("X-Correlation", uuid.uuid4().hex)
             for name, value in response.headers.items():
                 self.send_header(name, value)
-            self.end_headers()
+            self._headers_buffer.append(b"\r\n")
             if self.command != "HEAD":
-                self.wfile.write(payload)
-            self.wfile.flush()
+                self._headers_buffer.append(payload)  # one write: headers and body in the same segment
+            self.flush_headers()
         except OSError:  # the client went away (e.g. it timed out first)
             self.close_connection = True
         return response.status
