@@ -11,6 +11,7 @@ import logging
 import re
 import sys
 import threading
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +25,9 @@ _PATTERNS = [
 ]
 CONSOLE_FORMAT = (
     "<green>{time:YYYY-MM-DD HH:mm:ss}</green> <level>{level: <7}</level> "
-    "<cyan>{extra[phase]}</cyan>{extra[where]}{message}"
+    "<cyan>{extra[phase_tag]}</cyan>{extra[where]}{message}{extra[tb]}"
 )
-FILE_FORMAT = "{time:YYYY-MM-DD HH:mm:ss.SSS!UTC}Z {level: <7} {process} {extra[phase]}{extra[where]}{message}"
+FILE_FORMAT = "{time:YYYY-MM-DD HH:mm:ss.SSS!UTC}Z {level: <7} {process} {extra[phase_tag]}{extra[where]}{message}{extra[tb]}"
 
 
 def register_secret(value: str | None) -> None:
@@ -47,18 +48,27 @@ def redact(text: str) -> str:
 
 
 def _patch(record: dict[str, Any]) -> None:
+    """Redact the message, bound strings and any traceback; add display-only fields for the text formats."""
     record["message"] = redact(record["message"])
     extra = record["extra"]
+    for key, value in list(extra.items()):
+        if isinstance(value, str):
+            extra[key] = redact(value)
     cycle = extra.get("cycle_id")
     instrument = extra.get("instrument")
     phase = extra.get("phase")
-    extra["phase"] = f"[{phase}] " if phase else ""
+    extra["phase_tag"] = f"[{phase}] " if phase else ""
     where = " ".join(p for p in (f"cycle={cycle}" if cycle else "", instrument or "") if p)
     extra["where"] = f"{where} " if where else ""
     if record["exception"] is not None:
-        exc = record["exception"].value
-        if exc is not None and exc.args:
-            exc.args = tuple(redact(a) if isinstance(a, str) else a for a in exc.args)
+        # Render the whole chain ourselves so causes and custom __str__ are redacted too.
+        kind, value, tb = record["exception"]
+        text = "".join(traceback.format_exception(kind, value, tb)) if kind is not None else ""
+        record["exception"] = None
+        extra["exception_type"] = kind.__name__ if kind is not None else ""
+        extra["tb"] = f"\n{redact(text).rstrip()}" if text else ""
+    else:
+        extra.setdefault("tb", "")
 
 
 class InterceptHandler(logging.Handler):
@@ -75,7 +85,7 @@ class InterceptHandler(logging.Handler):
 def configure_logging(level: str = "INFO", log_file: str | None = None, json_lines: bool = False) -> None:
     """Replace loguru's default sink with a console sink and, when `log_file` is set, a rotating file."""
     logger.remove()
-    logger.configure(patcher=_patch, extra={"phase": "", "where": ""})
+    logger.configure(patcher=_patch, extra={"phase_tag": "", "where": "", "tb": ""})
     logger.add(
         sys.stderr,
         level=level,
