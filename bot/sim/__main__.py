@@ -21,8 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--enforce-hours", action="store_true", help="markets close outside trading sessions")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stdout)
-    config = SimConfig(seed=args.seed, token=args.token, latency_ms=args.latency_ms,
-                       enforce_hours=args.enforce_hours)
+    config = SimConfig(seed=args.seed, token=args.token, latency_ms=args.latency_ms, enforce_hours=args.enforce_hours)
     try:
         sim = SimServer(config, host=args.host, port=args.port, log_requests=True)
     except OSError as exc:
@@ -32,8 +31,11 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     sim.start()
     token = args.token or "any-token"
-    print(f"Saxo simulator: base {sim.base_url}  auth {sim.auth_base_url}  "
-          f"try: curl -H 'Authorization: Bearer {token}' {sim.base_url}/port/v1/users/me", flush=True)
+    print(
+        f"Saxo simulator: base {sim.base_url}  auth {sim.auth_base_url}  "
+        f"try: curl -H 'Authorization: Bearer {token}' {sim.base_url}/port/v1/users/me",
+        flush=True,
+    )
     try:
         while not stop.wait(0.5):
             pass

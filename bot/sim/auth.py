@@ -74,9 +74,13 @@ class TokenAuthority:
             return 400, {"Content-Type": "text/plain"}, b"unsupported code_challenge_method"
         code = str(uuid.uuid4())
         with self._lock:
-            self._codes[code] = {"client_id": query["client_id"], "redirect_uri": redirect,
-                                 "challenge": query.get("code_challenge"), "method": method,
-                                 "expires": self._now() + CODE_TTL}
+            self._codes[code] = {
+                "client_id": query["client_id"],
+                "redirect_uri": redirect,
+                "challenge": query.get("code_challenge"),
+                "method": method,
+                "expires": self._now() + CODE_TTL,
+            }
         params = {"code": code, **({"state": query["state"]} if "state" in query else {})}
         parts = urlsplit(redirect)
         location = urlunsplit(parts._replace(query="&".join(filter(None, [parts.query, urlencode(params)]))))
@@ -122,9 +126,20 @@ class TokenAuthority:
         now = self._now()
         exp = now + self._config.access_token_ttl
         header = {"alg": "ES256", "x5t": _b64url(secrets.token_bytes(8)), "typ": "JWT"}
-        claims = {"oaa": "77770", "iss": "oa", "aid": client_id[:16], "uid": self._user_key, "cid": self._client_key,
-                  "isa": "False", "tid": "2002", "sid": uuid.uuid4().hex, "dgi": "84", "exp": str(int(exp)),
-                  "oal": "1F", "iid": uuid.uuid4().hex}
+        claims = {
+            "oaa": "77770",
+            "iss": "oa",
+            "aid": client_id[:16],
+            "uid": self._user_key,
+            "cid": self._client_key,
+            "isa": "False",
+            "tid": "2002",
+            "sid": uuid.uuid4().hex,
+            "dgi": "84",
+            "exp": str(int(exp)),
+            "oal": "1F",
+            "iid": uuid.uuid4().hex,
+        }
         access = ".".join(_b64url(json.dumps(part).encode()) for part in (header, claims))
         access += "." + _b64url(secrets.token_bytes(64))
         refresh = str(uuid.uuid4())
@@ -132,9 +147,14 @@ class TokenAuthority:
             self._access[access] = exp
             self._refresh[refresh] = (client_id, now + self._config.refresh_token_ttl)
             self.issued += 1
-        return {"access_token": access, "token_type": "Bearer", "expires_in": self._config.access_token_ttl,
-                "refresh_token": refresh, "refresh_token_expires_in": self._config.refresh_token_ttl,
-                "base_uri": None}
+        return {
+            "access_token": access,
+            "token_type": "Bearer",
+            "expires_in": self._config.access_token_ttl,
+            "refresh_token": refresh,
+            "refresh_token_expires_in": self._config.refresh_token_ttl,
+            "base_uri": None,
+        }
 
     @staticmethod
     def _basic_user(authorization: str) -> str | None:

@@ -91,28 +91,72 @@ class Book:
             netted.append(replace(side[0], amount=total, open_price=price))
         self.positions = netted
 
-    def fill(self, inst: Instrument, buy_sell: str, amount: float, price: float, cash_delta: float, now: float,
-             duration: str, external_reference: str | None, request_id: str | None, manual: bool) -> Order:
+    def fill(
+        self,
+        inst: Instrument,
+        buy_sell: str,
+        amount: float,
+        price: float,
+        cash_delta: float,
+        now: float,
+        duration: str,
+        external_reference: str | None,
+        request_id: str | None,
+        manual: bool,
+    ) -> Order:
         """Record a filled market order: a new position and the cash it moved."""
         with self.lock:
-            order = Order(self._order_id(), inst, buy_sell, amount, "Market", duration, "Filled", now,
-                          fill_price=price, external_reference=external_reference, request_id=request_id,
-                          manual_order=manual)
+            order = Order(
+                self._order_id(),
+                inst,
+                buy_sell,
+                amount,
+                "Market",
+                duration,
+                "Filled",
+                now,
+                fill_price=price,
+                external_reference=external_reference,
+                request_id=request_id,
+                manual_order=manual,
+            )
             signed = amount if buy_sell == "Buy" else -amount
-            self.positions.append(Position(self._position_id(), inst, signed, price, now, order.order_id,
-                                           external_reference))
+            self.positions.append(
+                Position(self._position_id(), inst, signed, price, now, order.order_id, external_reference)
+            )
             self.orders.append(order)
             self.cash += cash_delta
             return order
 
-    def add_working(self, inst: Instrument, buy_sell: str, amount: float, order_type: str, price: float,
-                    now: float, duration: str, external_reference: str | None, request_id: str | None,
-                    manual: bool) -> Order:
+    def add_working(
+        self,
+        inst: Instrument,
+        buy_sell: str,
+        amount: float,
+        order_type: str,
+        price: float,
+        now: float,
+        duration: str,
+        external_reference: str | None,
+        request_id: str | None,
+        manual: bool,
+    ) -> Order:
         """Record a resting (limit) order; the simulator never fills these."""
         with self.lock:
-            order = Order(self._order_id(), inst, buy_sell, amount, order_type, duration, "Working", now,
-                          price=price, external_reference=external_reference, request_id=request_id,
-                          manual_order=manual)
+            order = Order(
+                self._order_id(),
+                inst,
+                buy_sell,
+                amount,
+                order_type,
+                duration,
+                "Working",
+                now,
+                price=price,
+                external_reference=external_reference,
+                request_id=request_id,
+                manual_order=manual,
+            )
             self.orders.append(order)
             return order
 

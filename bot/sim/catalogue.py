@@ -19,9 +19,28 @@ LIMIT_DURATIONS = ("DayOrder", "GoodTillCancel", "GoodTillDate")
 BIDASK_TYPES = frozenset({"FxSpot", "FxCrypto", "FxForwards", "CfdOnIndex", "CfdOnFutures"})
 CASH_TYPES = frozenset({"Stock", "Etf"})  # settled in cash: buys need cash, no shorting
 KNOWN_ASSET_TYPES = frozenset(
-    {"FxSpot", "FxCrypto", "FxForwards", "Stock", "Etf", "Etc", "Etn", "Fund", "CfdOnStock", "CfdOnIndex",
-     "CfdOnEtf", "CfdOnFutures", "ContractFutures", "Bond", "StockOption", "StockIndexOption", "FuturesOption",
-     "StockIndex", "Rights", "FxVanillaOption"}
+    {
+        "FxSpot",
+        "FxCrypto",
+        "FxForwards",
+        "Stock",
+        "Etf",
+        "Etc",
+        "Etn",
+        "Fund",
+        "CfdOnStock",
+        "CfdOnIndex",
+        "CfdOnEtf",
+        "CfdOnFutures",
+        "ContractFutures",
+        "Bond",
+        "StockOption",
+        "StockIndexOption",
+        "FuturesOption",
+        "StockIndex",
+        "Rights",
+        "FxVanillaOption",
+    }
 )
 STOCK_SYNTH = range(100000, 101000)
 FX_SYNTH = range(200000, 201000)
@@ -69,7 +88,7 @@ class Instrument:
 
     @property
     def tick(self) -> float:
-        return 10.0 ** -self.price_decimals
+        return 10.0**-self.price_decimals
 
     @property
     def bid_ask_bars(self) -> bool:
@@ -87,21 +106,92 @@ class Instrument:
         return self.market_durations if order_type == "Market" else LIMIT_DURATIONS
 
 
-def _fx(uic: int, pair: str, name: str, price: float, decimals: int = 4, spread: float = 0.0001,
-        asset_type: str = "FxSpot", durations: tuple[str, ...] = FX_MARKET) -> Instrument:
-    return Instrument(uic, asset_type, pair, name, pair[3:], pair[:3], "SBFX", price, decimals, "AllowDecimalPips",
-                      spread, 0.0001, 0, 1000, 1000, 100000, durations, "fx")
+def _fx(
+    uic: int,
+    pair: str,
+    name: str,
+    price: float,
+    decimals: int = 4,
+    spread: float = 0.0001,
+    asset_type: str = "FxSpot",
+    durations: tuple[str, ...] = FX_MARKET,
+) -> Instrument:
+    return Instrument(
+        uic,
+        asset_type,
+        pair,
+        name,
+        pair[3:],
+        pair[:3],
+        "SBFX",
+        price,
+        decimals,
+        "AllowDecimalPips",
+        spread,
+        0.0001,
+        0,
+        1000,
+        1000,
+        100000,
+        durations,
+        "fx",
+    )
 
 
 def _crypto(uic: int, pair: str, name: str, price: float, spread: float, min_size: float) -> Instrument:
-    return Instrument(uic, "FxCrypto", pair, name, pair[3:], pair[:3], "SBFX", price, 2, "Normal", spread, 0.0006,
-                      2, min_size, min_size, min_size * 10, FX_MARKET, "globex")
+    return Instrument(
+        uic,
+        "FxCrypto",
+        pair,
+        name,
+        pair[3:],
+        pair[:3],
+        "SBFX",
+        price,
+        2,
+        "Normal",
+        spread,
+        0.0006,
+        2,
+        min_size,
+        min_size,
+        min_size * 10,
+        FX_MARKET,
+        "globex",
+    )
 
 
-def _stock(uic: int, symbol: str, name: str, price: float, asset_type: str = "Stock", exchange: str = "NASDAQ",
-           volume: int = 20000) -> Instrument:
-    return Instrument(uic, asset_type, symbol, name, "USD", None, exchange, price, 2, "Normal", 0.01, 0.00035,
-                      0, 1, 1, 100, STOCK_MARKET, "us_stock", lot_size=1, volume=volume)
+def _stock(
+    uic: int,
+    symbol: str,
+    name: str,
+    price: float,
+    asset_type: str = "Stock",
+    exchange: str = "NASDAQ",
+    volume: int = 20000,
+) -> Instrument:
+    return Instrument(
+        uic,
+        asset_type,
+        symbol,
+        name,
+        "USD",
+        None,
+        exchange,
+        price,
+        2,
+        "Normal",
+        0.01,
+        0.00035,
+        0,
+        1,
+        1,
+        100,
+        STOCK_MARKET,
+        "us_stock",
+        lot_size=1,
+        volume=volume,
+    )
 
 
 FIXED: tuple[Instrument, ...] = (
@@ -118,13 +208,50 @@ FIXED: tuple[Instrument, ...] = (
     _stock(261, "MSFT:xnas", "Microsoft Corp.", 415.0, volume=30000),
     _stock(41886, "NVDA:xnas", "NVIDIA Corp.", 120.0, volume=90000),
     _stock(47796, "AMZN:xnas", "Amazon.com Inc.", 180.0, volume=40000),
-    _stock(36590, "SPY:arcx", "SPDR S&P 500 ETF Trust", 520.0, asset_type="Etf", exchange="NYSE_ARCA",
-           volume=70000),
-    Instrument(4913, "CfdOnIndex", "US500.I", "US 500", "USD", None, "SBFX", 5200.0, 1, "Normal", 0.5, 0.0002,
-               0, 1, 1, 10, FX_MARKET, "globex"),
-    Instrument(4940, "Stock", "7203:xtks", "Toyota Motor Corp.", "JPY", None, "TSE", 2900.0, 0, "Normal", 1.0,
-               0.0004, 0, 100, 100, 100, STOCK_MARKET, "xtks", lot_size=100, lot_size_type="OddLotsNotAllowed",
-               volume=50000),
+    _stock(36590, "SPY:arcx", "SPDR S&P 500 ETF Trust", 520.0, asset_type="Etf", exchange="NYSE_ARCA", volume=70000),
+    Instrument(
+        4913,
+        "CfdOnIndex",
+        "US500.I",
+        "US 500",
+        "USD",
+        None,
+        "SBFX",
+        5200.0,
+        1,
+        "Normal",
+        0.5,
+        0.0002,
+        0,
+        1,
+        1,
+        10,
+        FX_MARKET,
+        "globex",
+    ),
+    Instrument(
+        4940,
+        "Stock",
+        "7203:xtks",
+        "Toyota Motor Corp.",
+        "JPY",
+        None,
+        "TSE",
+        2900.0,
+        0,
+        "Normal",
+        1.0,
+        0.0004,
+        0,
+        100,
+        100,
+        100,
+        STOCK_MARKET,
+        "xtks",
+        lot_size=100,
+        lot_size_type="OddLotsNotAllowed",
+        volume=50000,
+    ),
 )
 
 
@@ -133,12 +260,34 @@ def _synthetic(uic: int, asset_type: str) -> Instrument | None:
     frac = zlib.crc32(f"{asset_type}{uic}".encode()) % 10000 / 10000.0
     n = uic % 1000
     if asset_type == "Stock" and uic in STOCK_SYNTH:
-        return _stock(uic, f"SYNTH{uic}:xnas", f"Synthetic Stock {uic}", round(10 + 490 * frac, 2),
-                      volume=5000 + int(50000 * frac))
+        return _stock(
+            uic,
+            f"SYNTH{uic}:xnas",
+            f"Synthetic Stock {uic}",
+            round(10 + 490 * frac, 2),
+            volume=5000 + int(50000 * frac),
+        )
     if asset_type == "FxSpot" and uic in FX_SYNTH:
-        return Instrument(uic, "FxSpot", f"SYN{n:03d}USD", f"Synthetic {n:03d}/US Dollar", "USD", f"SYN{n:03d}",
-                          "SBFX", round(0.5 + 1.5 * frac, 4), 4, "AllowDecimalPips", 0.0001, 0.0001, 0, 1000,
-                          1000, 100000, FX_MARKET, "fx")
+        return Instrument(
+            uic,
+            "FxSpot",
+            f"SYN{n:03d}USD",
+            f"Synthetic {n:03d}/US Dollar",
+            "USD",
+            f"SYN{n:03d}",
+            "SBFX",
+            round(0.5 + 1.5 * frac, 4),
+            4,
+            "AllowDecimalPips",
+            0.0001,
+            0.0001,
+            0,
+            1000,
+            1000,
+            100000,
+            FX_MARKET,
+            "fx",
+        )
     return None
 
 

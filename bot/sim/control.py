@@ -37,13 +37,25 @@ class SimControl:
         return inst
 
     # ---- faults ---------------------------------------------------------------------------------------------
-    def set_faults(self, latency_ms: int | None = None, error_rate: float = 0.0, kinds: list[str] | None = None,
-                   seed: int | None = None, timeout_seconds: float = 30.0) -> None:
+    def set_faults(
+        self,
+        latency_ms: int | None = None,
+        error_rate: float = 0.0,
+        kinds: list[str] | None = None,
+        seed: int | None = None,
+        timeout_seconds: float = 30.0,
+    ) -> None:
         """Random faults on a fraction of requests (see faults.py for the kinds) and extra latency."""
         self._core.faults.set_faults(latency_ms, error_rate, kinds, seed, timeout_seconds)
 
-    def queue_fault(self, kind: str, method: str | None = None, path_contains: str | None = None, count: int = 1,
-                    timeout_seconds: float = 30.0) -> None:
+    def queue_fault(
+        self,
+        kind: str,
+        method: str | None = None,
+        path_contains: str | None = None,
+        count: int = 1,
+        timeout_seconds: float = 30.0,
+    ) -> None:
         """A deterministic fault for the next `count` requests that match."""
         self._core.faults.queue_fault(kind, method, path_contains, count, timeout_seconds)
 
@@ -72,8 +84,9 @@ class SimControl:
         """The simulator's now, epoch seconds."""
         return self._core.now()
 
-    def set_rate_limits(self, session_limit_per_minute: int | None = None,
-                        orders_per_second: int | None = None) -> None:
+    def set_rate_limits(
+        self, session_limit_per_minute: int | None = None, orders_per_second: int | None = None
+    ) -> None:
         limiter = self._core.limiter
         if session_limit_per_minute is not None:
             limiter.session_limit = int(session_limit_per_minute)
@@ -104,9 +117,18 @@ class SimControl:
             "positions": {key: amount for key, amount in net.items() if amount},
             "open_positions": len(positions),
             "orders": [
-                {"OrderId": o.order_id, "ExternalReference": o.external_reference, "RequestId": o.request_id,
-                 "InstrumentKey": o.inst.key, "BuySell": o.buy_sell, "Amount": o.amount, "OrderType": o.order_type,
-                 "Status": o.status, "FillPrice": o.fill_price, "Time": iso(o.time, ms=True)}
+                {
+                    "OrderId": o.order_id,
+                    "ExternalReference": o.external_reference,
+                    "RequestId": o.request_id,
+                    "InstrumentKey": o.inst.key,
+                    "BuySell": o.buy_sell,
+                    "Amount": o.amount,
+                    "OrderType": o.order_type,
+                    "Status": o.status,
+                    "FillPrice": o.fill_price,
+                    "Time": iso(o.time, ms=True),
+                }
                 for o in orders
             ],
             "requests": stats["requests"],
@@ -115,8 +137,10 @@ class SimControl:
             "rate_limited": stats["statuses"].get("429", 0),  # type: ignore[union-attr]
             "faults_served": dict(core.faults.served),
             "faults": core.faults.snapshot(),
-            "rate_limits": {"session_limit_per_minute": core.limiter.session_limit,
-                            "orders_per_second": core.limiter.orders_per_second},
+            "rate_limits": {
+                "session_limit_per_minute": core.limiter.session_limit,
+                "orders_per_second": core.limiter.orders_per_second,
+            },
             "tokens_issued": core.auth.issued,
         }
 
@@ -138,7 +162,8 @@ class SimControl:
     def _http_action(self, method: str, path: str) -> Any:
         if path == "/__sim/clock" and method == "POST":
             return lambda seconds=None, offset_seconds=None: self.set_clock_offset(
-                float(seconds if seconds is not None else offset_seconds or 0))
+                float(seconds if seconds is not None else offset_seconds or 0)
+            )
         return {
             ("POST", "/__sim/faults"): self.set_faults,
             ("POST", "/__sim/faults/queue"): self.queue_fault,

@@ -62,8 +62,11 @@ class Stats:
 
     def snapshot(self) -> dict[str, object]:
         with self._lock:
-            return {"requests": dict(self.requests), "statuses": {str(k): v for k, v in self.statuses.items()},
-                    "events": dict(self.events)}
+            return {
+                "requests": dict(self.requests),
+                "statuses": {str(k): v for k, v in self.statuses.items()},
+                "events": dict(self.events),
+            }
 
 
 class SimCore:

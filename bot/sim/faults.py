@@ -66,8 +66,14 @@ class FaultInjector:
             self._timeout = 30.0
             self._queue: list[_Queued] = []
 
-    def set_faults(self, latency_ms: int | None = None, error_rate: float = 0.0, kinds: list[str] | None = None,
-                   seed: int | None = None, timeout_seconds: float = 30.0) -> None:
+    def set_faults(
+        self,
+        latency_ms: int | None = None,
+        error_rate: float = 0.0,
+        kinds: list[str] | None = None,
+        seed: int | None = None,
+        timeout_seconds: float = 30.0,
+    ) -> None:
         """Random faults on `error_rate` of requests, drawn from `kinds`; `latency_ms` added to every answer."""
         if not 0.0 <= error_rate <= 1.0:
             raise ValueError("error_rate must be within 0..1")
@@ -80,13 +86,20 @@ class FaultInjector:
             self._rng = random.Random(seed)
             self._timeout = float(timeout_seconds)
 
-    def queue_fault(self, kind: str, method: str | None = None, path_contains: str | None = None, count: int = 1,
-                    timeout_seconds: float = 30.0) -> None:
+    def queue_fault(
+        self,
+        kind: str,
+        method: str | None = None,
+        path_contains: str | None = None,
+        count: int = 1,
+        timeout_seconds: float = 30.0,
+    ) -> None:
         """One-shot fault for the next `count` requests matching method and path fragment."""
         _check_kinds([kind])
         with self._lock:
-            self._queue.append(_Queued(Fault(kind, float(timeout_seconds)), method and method.upper(),
-                                       path_contains, int(count)))
+            self._queue.append(
+                _Queued(Fault(kind, float(timeout_seconds)), method and method.upper(), path_contains, int(count))
+            )
 
     def pick(self, method: str, path: str, is_order: bool) -> Fault | None:
         """The fault for this request, if any (and count it as served)."""
@@ -115,6 +128,8 @@ class FaultInjector:
                 "latency_ms": self.latency_ms,
                 "error_rate": self._rate,
                 "kinds": list(self._kinds),
-                "queued": [{"kind": q.fault.kind, "method": q.method, "path_contains": q.path_contains,
-                            "count": q.count} for q in self._queue],
+                "queued": [
+                    {"kind": q.fault.kind, "method": q.method, "path_contains": q.path_contains, "count": q.count}
+                    for q in self._queue
+                ],
             }

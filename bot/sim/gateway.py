@@ -50,8 +50,9 @@ def fault_action(core: SimCore, fault: Fault, session: str, group: str) -> Actio
         return Action(_html(200, "Service Error - please try again later"))
     if kind == "429":
         headers = core.limiter.exhausted_headers(session, group, core.now())
-        return Action(Response(429, {"ErrorCode": "RateLimitExceeded", "Message": "Request rate limit exceeded"},
-                               headers))
+        return Action(
+            Response(429, {"ErrorCode": "RateLimitExceeded", "Message": "Request rate limit exceeded"}, headers)
+        )
     if kind == "401":
         return Action(Response(401))
     if kind == "timeout":
@@ -80,7 +81,7 @@ def handle(core: SimCore, method: str, target: str, headers: dict[str, str], bod
     if not path.startswith(BASE_PATH + "/"):
         core.stats.count(group="unknown")
         return Action(error(404, "NotFound", f"No resource found at {path}"), latency)
-    sub = path[len(BASE_PATH):]
+    sub = path[len(BASE_PATH) :]
     group = service_group(sub)
     core.stats.count(group=group)
     session = core.auth.session_for(headers.get("authorization"))
@@ -99,8 +100,10 @@ def handle(core: SimCore, method: str, target: str, headers: dict[str, str], bod
     allowed, limit_headers = core.limiter.check(session, group, placing, now)
     if not allowed:
         core.stats.count(event="rate_limited")
-        return Action(Response(429, {"ErrorCode": "RateLimitExceeded", "Message": "Request rate limit exceeded"},
-                               limit_headers), latency)
+        return Action(
+            Response(429, {"ErrorCode": "RateLimitExceeded", "Message": "Request rate limit exceeded"}, limit_headers),
+            latency,
+        )
     core.book.roll_day(now)
     request = Request(method, sub, Query(split.query), headers, body, now, core.base_url, session)
     try:
@@ -118,8 +121,9 @@ def handle(core: SimCore, method: str, target: str, headers: dict[str, str], bod
     return Action(response, latency)
 
 
-def _logon(core: SimCore, method: str, path: str, query: str, headers: dict[str, str], body: bytes,
-           latency: float) -> Action:
+def _logon(
+    core: SimCore, method: str, path: str, query: str, headers: dict[str, str], body: bytes, latency: float
+) -> Action:
     core.stats.count(group="auth")
     fault = core.faults.pick(method, path, False)
     if fault is not None and fault.kind not in _AFTER_HANDLER:

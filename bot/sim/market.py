@@ -139,8 +139,11 @@ class Market:
             period = 20 + 20 * _unit(seed, 99, 0)
             amps = tuple(0.92 * inst.vol * math.sqrt(s / 60) for s in SPACINGS)
             sines = tuple(
-                (2 * math.pi / (period * h * 60), min(0.5 * inst.vol * math.sqrt(period * h), 0.25),
-                 2 * math.pi * _unit(seed, 98, h))
+                (
+                    2 * math.pi / (period * h * 60),
+                    min(0.5 * inst.vol * math.sqrt(period * h), 0.25),
+                    2 * math.pi * _unit(seed, 98, h),
+                )
                 for h in SINE_HORIZONS
             )
             params = self._params[inst.key] = _Params(seed, amps, sines, 0.5 * inst.vol)

@@ -24,10 +24,29 @@ from bot.sim.routes_port import balance_body
 from bot.sim.shapes import MARGIN_RATES
 from bot.sim.wire import Request, Response, error, error_info, model_state, num, ok
 
-ORDER_TYPES = {"Market", "Limit", "Stop", "StopIfTraded", "StopLimit", "TrailingStop", "TrailingStopIfTraded",
-               "Algorithmic", "Switch", "Traspaso", "TraspasoIn"}
-DURATION_TYPES = {"DayOrder", "GoodTillCancel", "GoodTillDate", "ImmediateOrCancel", "FillOrKill", "AtTheOpening",
-                  "AtTheClose", "GoodForPeriod"}
+ORDER_TYPES = {
+    "Market",
+    "Limit",
+    "Stop",
+    "StopIfTraded",
+    "StopLimit",
+    "TrailingStop",
+    "TrailingStopIfTraded",
+    "Algorithmic",
+    "Switch",
+    "Traspaso",
+    "TraspasoIn",
+}
+DURATION_TYPES = {
+    "DayOrder",
+    "GoodTillCancel",
+    "GoodTillDate",
+    "ImmediateOrCancel",
+    "FillOrKill",
+    "AtTheOpening",
+    "AtTheClose",
+    "GoodForPeriod",
+}
 
 
 @dataclass(frozen=True)
@@ -90,9 +109,19 @@ def parse(core: SimCore, body: Any, placing: bool) -> Ticket | Response:
         return model_state(errors)
     inst = core.catalogue.get(body["Uic"], body["AssetType"])
     groups = body.get("FieldGroups") if isinstance(body.get("FieldGroups"), list) else []
-    return Ticket(inst, body["Uic"], body["BuySell"], float(body["Amount"]), body["OrderType"],
-                  duration["DurationType"], body.get("OrderPrice"), reference, bool(body.get("ManualOrder")),
-                  "IsForceOpen" in body, frozenset(str(g).lower() for g in groups))
+    return Ticket(
+        inst,
+        body["Uic"],
+        body["BuySell"],
+        float(body["Amount"]),
+        body["OrderType"],
+        duration["DurationType"],
+        body.get("OrderPrice"),
+        reference,
+        bool(body.get("ManualOrder")),
+        "IsForceOpen" in body,
+        frozenset(str(g).lower() for g in groups),
+    )
 
 
 def is_duplicate(core: SimCore, req: Request, endpoint: str, body: Any) -> bool:
@@ -112,8 +141,12 @@ def is_duplicate(core: SimCore, req: Request, endpoint: str, body: Any) -> bool:
 
 
 def duplicate_response() -> Response:
-    return error(409, "DuplicateOperation", "An identical request was received within the duplicate-order window. "
-                 "Send a distinct X-Request-ID header to place it intentionally.")
+    return error(
+        409,
+        "DuplicateOperation",
+        "An identical request was received within the duplicate-order window. "
+        "Send a distinct X-Request-ID header to place it intentionally.",
+    )
 
 
 def check(core: SimCore, ticket: Ticket, t: float) -> Instrument:
@@ -174,17 +207,28 @@ def precheck(core: SimCore, req: Request) -> Response:
     try:
         inst = check(core, ticket, req.now)
     except Rejected as exc:
-        return ok({"ErrorInfo": {"ErrorCode": exc.code, "Message": exc.message}, "EstimatedCashRequired": 0.0,
-                   "PreCheckResult": "Error"})
+        return ok(
+            {
+                "ErrorInfo": {"ErrorCode": exc.code, "Message": exc.message},
+                "EstimatedCashRequired": 0.0,
+                "PreCheckResult": "Error",
+            }
+        )
     figures = costs(core, inst, ticket, req.now)
     rate, acct = figures["rate"], core.currency
     result: dict[str, Any] = {
-        "Cost": {"Commission": num(figures["commission"] / rate), "ExchangeFee": 0, "GuaranteedStopFee": 0,
-                 "StampDuty": 0},
-        "EstimatedCashRequired": num(figures["cash_required"]), "EstimatedCashRequiredCurrency": acct,
+        "Cost": {
+            "Commission": num(figures["commission"] / rate),
+            "ExchangeFee": 0,
+            "GuaranteedStopFee": 0,
+            "StampDuty": 0,
+        },
+        "EstimatedCashRequired": num(figures["cash_required"]),
+        "EstimatedCashRequiredCurrency": acct,
         "EstimatedTotalCost": num(figures["commission"] / rate),
         "EstimatedTotalCostInAccountCurrency": num(figures["commission"]),
-        "InstrumentToAccountConversionRate": round(rate, 8), "PreCheckResult": "Ok",
+        "InstrumentToAccountConversionRate": round(rate, 8),
+        "PreCheckResult": "Ok",
     }
     if "marginimpactbuysell" in ticket.groups:
         result["MarginImpactBuySell"] = _margin_impact(core, inst, figures, req.now)
@@ -198,10 +242,16 @@ def precheck(core: SimCore, req: Request) -> Response:
 def _margin_impact(core: SimCore, inst: Instrument, figures: dict[str, Any], t: float) -> dict[str, Any]:
     available = float(balance_body(core, t)["MarginAvailableForTrading"])
     initial = 0.0 if inst.cash_settled else figures["value"] * MARGIN_RATES.get(inst.asset_type, 0.1)
-    return {"Currency": core.currency, "InitialMarginAvailableBuy": num(available - initial),
-            "InitialMarginAvailableCurrent": num(available), "InitialMarginAvailableSell": num(available - initial),
-            "InitialMarginBuy": num(initial), "InitialMarginSell": num(initial),
-            "MaintenanceMarginBuy": num(initial * 0.5), "MaintenanceMarginSell": num(initial * 0.5)}
+    return {
+        "Currency": core.currency,
+        "InitialMarginAvailableBuy": num(available - initial),
+        "InitialMarginAvailableCurrent": num(available),
+        "InitialMarginAvailableSell": num(available - initial),
+        "InitialMarginBuy": num(initial),
+        "InitialMarginSell": num(initial),
+        "MaintenanceMarginBuy": num(initial * 0.5),
+        "MaintenanceMarginSell": num(initial * 0.5),
+    }
 
 
 def place(core: SimCore, req: Request) -> Response:
@@ -226,14 +276,33 @@ def place(core: SimCore, req: Request) -> Response:
             core.stats.count(event="orders_rejected")
             return error_info(exc.code, exc.message)
         if ticket.order_type == "Limit":
-            order = core.book.add_working(inst, ticket.buy_sell, ticket.amount, "Limit", float(ticket.price or 0),
-                                          req.now, ticket.duration, ticket.external_reference, request_id,
-                                          ticket.manual)
+            order = core.book.add_working(
+                inst,
+                ticket.buy_sell,
+                ticket.amount,
+                "Limit",
+                float(ticket.price or 0),
+                req.now,
+                ticket.duration,
+                ticket.external_reference,
+                request_id,
+                ticket.manual,
+            )
         else:
             signed = ticket.amount if ticket.buy_sell == "Buy" else -ticket.amount
             cash_delta = -signed * figures["fill"] * figures["rate"] - figures["commission"]
-            order = core.book.fill(inst, ticket.buy_sell, ticket.amount, figures["fill"], cash_delta, req.now,
-                                   ticket.duration, ticket.external_reference, request_id, ticket.manual)
+            order = core.book.fill(
+                inst,
+                ticket.buy_sell,
+                ticket.amount,
+                figures["fill"],
+                cash_delta,
+                req.now,
+                ticket.duration,
+                ticket.external_reference,
+                request_id,
+                ticket.manual,
+            )
     core.stats.count(event="orders_placed")
     return ok({"OrderId": order.order_id})
 
@@ -245,6 +314,7 @@ def cancel(core: SimCore, req: Request, order_ids: str) -> Response:
         if core.book.cancel(order_id):
             results.append({"OrderId": order_id})
         else:
-            results.append({"ErrorInfo": {"ErrorCode": "OrderNotFound", "Message": "Order not found"},
-                            "OrderId": order_id})
+            results.append(
+                {"ErrorInfo": {"ErrorCode": "OrderNotFound", "Message": "Order not found"}, "OrderId": order_id}
+            )
     return ok({"Orders": results})

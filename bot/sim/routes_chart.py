@@ -56,20 +56,55 @@ def _rows(inst: Instrument, bars: list[Bar]) -> str:
     digits = inst.price_decimals
     parts = []
     if inst.bid_ask_bars:
-        template = ('{"Time":"%s","OpenBid":%.*f,"OpenAsk":%.*f,"HighBid":%.*f,"HighAsk":%.*f,'
-                    '"LowBid":%.*f,"LowAsk":%.*f,"CloseBid":%.*f,"CloseAsk":%.*f}')
+        template = (
+            '{"Time":"%s","OpenBid":%.*f,"OpenAsk":%.*f,"HighBid":%.*f,"HighAsk":%.*f,'
+            '"LowBid":%.*f,"LowAsk":%.*f,"CloseBid":%.*f,"CloseAsk":%.*f}'
+        )
         for bar in bars:
             ob, oa = bid_ask(inst, bar.open)
             hb, ha = bid_ask(inst, bar.high)
             lb, la = bid_ask(inst, bar.low)
             cb, ca = bid_ask(inst, bar.close)
-            parts.append(template % (_stamp(bar.time), digits, ob, digits, oa, digits, hb, digits, ha, digits, lb,
-                                     digits, la, digits, cb, digits, ca))
+            parts.append(
+                template
+                % (
+                    _stamp(bar.time),
+                    digits,
+                    ob,
+                    digits,
+                    oa,
+                    digits,
+                    hb,
+                    digits,
+                    ha,
+                    digits,
+                    lb,
+                    digits,
+                    la,
+                    digits,
+                    cb,
+                    digits,
+                    ca,
+                )
+            )
     else:
         template = '{"Time":"%s","Open":%.*f,"High":%.*f,"Low":%.*f,"Close":%.*f,"Volume":%d,"Interest":0}'
         for bar in bars:
-            parts.append(template % (_stamp(bar.time), digits, bar.open, digits, bar.high, digits, bar.low, digits,
-                                     bar.close, int(bar.volume)))
+            parts.append(
+                template
+                % (
+                    _stamp(bar.time),
+                    digits,
+                    bar.open,
+                    digits,
+                    bar.high,
+                    digits,
+                    bar.low,
+                    digits,
+                    bar.close,
+                    int(bar.volume),
+                )
+            )
     return ",".join(parts)
 
 
@@ -100,8 +135,12 @@ def _window(req: Request, horizon: int, count: int, now: float) -> tuple[int, in
 
 def chart(core: SimCore, req: Request) -> Response:
     query = req.query
-    asset_type, uic, horizon_text, count_text = (query.get("AssetType"), query.get("Uic"), query.get("Horizon"),
-                                                 query.get("Count", str(MAX_COUNT)))
+    asset_type, uic, horizon_text, count_text = (
+        query.get("AssetType"),
+        query.get("Uic"),
+        query.get("Horizon"),
+        query.get("Count", str(MAX_COUNT)),
+    )
     errors: dict[str, list[str]] = {}
     if asset_type not in KNOWN_ASSET_TYPES:
         errors["AssetType"] = ["AssetType is required and must be a valid asset type."]
@@ -124,16 +163,24 @@ def chart(core: SimCore, req: Request) -> Response:
     groups = field_groups(req, ("Data",))
     parts = []
     if "chartinfo" in groups:
-        info = {"DelayedByMinutes": 0, "ExchangeId": EXCHANGES[inst.exchange][0],
-                "FirstSampleTime": iso((math.floor(now / (horizon * 60)) - MAX_COUNT + 1) * horizon * 60.0),
-                "Horizon": horizon}
+        info = {
+            "DelayedByMinutes": 0,
+            "ExchangeId": EXCHANGES[inst.exchange][0],
+            "FirstSampleTime": iso((math.floor(now / (horizon * 60)) - MAX_COUNT + 1) * horizon * 60.0),
+            "Horizon": horizon,
+        }
         parts.append('"ChartInfo":' + json.dumps(info, separators=(",", ":")))
     if "data" in groups:
         parts.append('"Data":[' + _data(core, inst, horizon, first, last, now) + "]")
     parts.append(f'"DataVersion":{core.market.data_version}')
     if "displayandformat" in groups:
-        shape = {"Currency": inst.currency, "Decimals": inst.decimals, "Description": inst.description,
-                 "Format": inst.fmt, "Symbol": inst.symbol}
+        shape = {
+            "Currency": inst.currency,
+            "Decimals": inst.decimals,
+            "Description": inst.description,
+            "Format": inst.fmt,
+            "Symbol": inst.symbol,
+        }
         parts.append('"DisplayAndFormat":' + json.dumps(shape, separators=(",", ":")))
     return Response(200, ("{" + ",".join(parts) + "}").encode())
 

@@ -19,36 +19,81 @@ Quotes = dict[str, tuple[float, float, float]]
 
 def users_me(core: SimCore, req: Request) -> Response:
     ident = core.identity
-    return ok({"Active": True, "ClientKey": ident.client_key, "Culture": "en-US", "Language": "en",
-               "LastLoginStatus": "Successful", "LastLoginTime": iso(req.now - 3600, ms=True),
-               "LegalAssetTypes": LEGAL_ASSET_TYPES, "MarketDataViaOpenApiTermsAccepted": True,
-               "Name": "Simulated Trader", "TimeZoneId": 28, "UserId": ident.client_id, "UserKey": ident.user_key})
+    return ok(
+        {
+            "Active": True,
+            "ClientKey": ident.client_key,
+            "Culture": "en-US",
+            "Language": "en",
+            "LastLoginStatus": "Successful",
+            "LastLoginTime": iso(req.now - 3600, ms=True),
+            "LegalAssetTypes": LEGAL_ASSET_TYPES,
+            "MarketDataViaOpenApiTermsAccepted": True,
+            "Name": "Simulated Trader",
+            "TimeZoneId": 28,
+            "UserId": ident.client_id,
+            "UserKey": ident.user_key,
+        }
+    )
 
 
 def clients_me(core: SimCore, req: Request) -> Response:
     ident = core.identity
-    return ok({"AllowedTradingSessions": "Regular", "ClientId": ident.client_id, "ClientKey": ident.client_key,
-               "ContractOptionsTradingProfile": "None", "CurrencyDecimals": 2, "DefaultAccountId": ident.account_id,
-               "DefaultAccountKey": ident.account_key, "DefaultCurrency": core.currency,
-               "ForceOpenDefaultValue": False, "IsMarginTradingAllowed": True, "IsVariationMarginEligible": False,
-               "LegalAssetTypes": LEGAL_ASSET_TYPES, "LegalAssetTypesAreIndicative": False,
-               "MarginCalculationMethod": "Default", "Name": "Simulated Trader", "PositionNettingMethod": "FIFO",
-               "PositionNettingMode": "EndOfDay", "PositionNettingProfile": "FifoEndOfDay",
-               "ReduceExposureOnly": False, "SupportsAccountValueProtectionLimit": False})
+    return ok(
+        {
+            "AllowedTradingSessions": "Regular",
+            "ClientId": ident.client_id,
+            "ClientKey": ident.client_key,
+            "ContractOptionsTradingProfile": "None",
+            "CurrencyDecimals": 2,
+            "DefaultAccountId": ident.account_id,
+            "DefaultAccountKey": ident.account_key,
+            "DefaultCurrency": core.currency,
+            "ForceOpenDefaultValue": False,
+            "IsMarginTradingAllowed": True,
+            "IsVariationMarginEligible": False,
+            "LegalAssetTypes": LEGAL_ASSET_TYPES,
+            "LegalAssetTypesAreIndicative": False,
+            "MarginCalculationMethod": "Default",
+            "Name": "Simulated Trader",
+            "PositionNettingMethod": "FIFO",
+            "PositionNettingMode": "EndOfDay",
+            "PositionNettingProfile": "FifoEndOfDay",
+            "ReduceExposureOnly": False,
+            "SupportsAccountValueProtectionLimit": False,
+        }
+    )
 
 
 def accounts_me(core: SimCore, req: Request) -> Response:
     ident = core.identity
     account = {
-        "AccountGroupKey": ident.account_key, "AccountId": ident.account_id, "AccountKey": ident.account_key,
-        "AccountType": "Normal", "Active": True, "CanUseCashPositionsAsMarginCollateral": False,
-        "CfdBorrowingCostsActive": False, "ClientId": ident.client_id, "ClientKey": ident.client_key,
-        "CreationDate": "2024-01-02T09:00:00Z", "Currency": core.currency, "CurrencyDecimals": 2,
-        "DirectMarketAccess": False, "FractionalOrderEnabled": False, "IndividualMargining": False,
-        "IsCurrencyConversionAtSettlementTime": False, "IsMarginTradingAllowed": True, "IsShareable": False,
-        "IsTrialAccount": True, "LegalAssetTypes": LEGAL_ASSET_TYPES, "ManagementType": "Client",
-        "MarginCalculationMethod": "Default", "MarginLendingEnabled": "None", "PortfolioBasedMarginEnabled": False,
-        "Sharing": ["NoSharing"], "SupportsAccountValueProtectionLimit": False,
+        "AccountGroupKey": ident.account_key,
+        "AccountId": ident.account_id,
+        "AccountKey": ident.account_key,
+        "AccountType": "Normal",
+        "Active": True,
+        "CanUseCashPositionsAsMarginCollateral": False,
+        "CfdBorrowingCostsActive": False,
+        "ClientId": ident.client_id,
+        "ClientKey": ident.client_key,
+        "CreationDate": "2024-01-02T09:00:00Z",
+        "Currency": core.currency,
+        "CurrencyDecimals": 2,
+        "DirectMarketAccess": False,
+        "FractionalOrderEnabled": False,
+        "IndividualMargining": False,
+        "IsCurrencyConversionAtSettlementTime": False,
+        "IsMarginTradingAllowed": True,
+        "IsShareable": False,
+        "IsTrialAccount": True,
+        "LegalAssetTypes": LEGAL_ASSET_TYPES,
+        "ManagementType": "Client",
+        "MarginCalculationMethod": "Default",
+        "MarginLendingEnabled": "None",
+        "PortfolioBasedMarginEnabled": False,
+        "Sharing": ["NoSharing"],
+        "SupportsAccountValueProtectionLimit": False,
         "UseCashPositionsAsMarginCollateral": False,
     }
     return paged(req, [account])
@@ -103,31 +148,59 @@ def balance_body(core: SimCore, t: float) -> dict[str, Any]:
     available = max(total - margin_used, 0.0)
     utilization = round(margin_used / total * 100, 2) if total > 0 else 0.0
     working = sum(1 for o in orders if o.status == "Working")
-    margin = {"CollateralAvailable": num(available), "MarginAvailable": num(available),
-              "MarginCollateralNotAvailable": 0, "MarginUsedByCurrentPositions": num(-margin_used),
-              "MarginUtilizationPct": utilization, "NetEquityForMargin": num(total), "OtherCollateralDeduction": 0}
+    margin = {
+        "CollateralAvailable": num(available),
+        "MarginAvailable": num(available),
+        "MarginCollateralNotAvailable": 0,
+        "MarginUsedByCurrentPositions": num(-margin_used),
+        "MarginUtilizationPct": utilization,
+        "NetEquityForMargin": num(total),
+        "OtherCollateralDeduction": 0,
+    }
     return {
-        "CalculationReliability": "Ok", "CashAvailableForTrading": num(max(cash, 0.0)), "CashBalance": num(cash),
-        "CashBlocked": 0, "ChangesScheduled": False, "ClosedPositionsCount": 0, "CollateralAvailable": num(available),
-        "CorporateActionUnrealizedAmounts": 0, "CostToClosePositions": num(cost_to_close),
-        "Currency": core.currency, "CurrencyDecimals": 2, "InitialMargin": margin, "IntradayMarginDiscount": 0,
-        "IsPortfolioMarginModelSimple": True, "MarginAndCollateralUtilizationPct": utilization,
-        "MarginAvailableForTrading": num(available), "MarginCollateralNotAvailable": 0,
+        "CalculationReliability": "Ok",
+        "CashAvailableForTrading": num(max(cash, 0.0)),
+        "CashBalance": num(cash),
+        "CashBlocked": 0,
+        "ChangesScheduled": False,
+        "ClosedPositionsCount": 0,
+        "CollateralAvailable": num(available),
+        "CorporateActionUnrealizedAmounts": 0,
+        "CostToClosePositions": num(cost_to_close),
+        "Currency": core.currency,
+        "CurrencyDecimals": 2,
+        "InitialMargin": margin,
+        "IntradayMarginDiscount": 0,
+        "IsPortfolioMarginModelSimple": True,
+        "MarginAndCollateralUtilizationPct": utilization,
+        "MarginAvailableForTrading": num(available),
+        "MarginCollateralNotAvailable": 0,
         "MarginExposureCoveragePct": round(total / exposure * 100, 2) if exposure else 0.0,
-        "MarginNetExposure": num(exposure), "MarginUsedByCurrentPositions": num(-margin_used),
-        "MarginUtilizationPct": utilization, "NetEquityForMargin": num(total),
-        "NetPositionsCount": len({p.inst.key for p in positions}), "NonMarginPositionsValue": num(non_margin),
-        "OpenIpoOrdersCount": 0, "OpenPositionsCount": len(positions), "OptionPremiumsMarketValue": 0,
-        "OrdersCount": working, "OtherCollateral": 0, "SettlementValue": 0,
+        "MarginNetExposure": num(exposure),
+        "MarginUsedByCurrentPositions": num(-margin_used),
+        "MarginUtilizationPct": utilization,
+        "NetEquityForMargin": num(total),
+        "NetPositionsCount": len({p.inst.key for p in positions}),
+        "NonMarginPositionsValue": num(non_margin),
+        "OpenIpoOrdersCount": 0,
+        "OpenPositionsCount": len(positions),
+        "OptionPremiumsMarketValue": 0,
+        "OrdersCount": working,
+        "OtherCollateral": 0,
+        "SettlementValue": 0,
         "SpendingPowerDetail": {"Current": num(max(cash, 0.0)), "Maximum": num(max(cash, 0.0))},
-        "TotalValue": num(total), "TransactionsNotBooked": 0, "TriggerOrdersCount": 0,
-        "UnrealizedMarginClosedProfitLoss": 0, "UnrealizedMarginOpenProfitLoss": num(unrealized),
+        "TotalValue": num(total),
+        "TransactionsNotBooked": 0,
+        "TriggerOrdersCount": 0,
+        "UnrealizedMarginClosedProfitLoss": 0,
+        "UnrealizedMarginOpenProfitLoss": num(unrealized),
         "UnrealizedMarginProfitLoss": num(unrealized),
     }
 
 
-def _position_row(core: SimCore, pos: Position, quote: tuple[float, float, float], t: float,
-                  groups: set[str]) -> dict[str, Any]:
+def _position_row(
+    core: SimCore, pos: Position, quote: tuple[float, float, float], t: float, groups: set[str]
+) -> dict[str, Any]:
     inst, ident = pos.inst, core.identity
     bid, ask, _ = quote
     current = bid if pos.amount > 0 else ask
@@ -135,12 +208,24 @@ def _position_row(core: SimCore, pos: Position, quote: tuple[float, float, float
     pnl = pos.amount * (current - pos.open_price)
     row: dict[str, Any] = {"NetPositionId": net_position_id(inst), "PositionId": pos.position_id}
     if "positionbase" in groups:
-        base = {"AccountId": ident.account_id, "AccountKey": ident.account_key, "Amount": amount(pos.amount),
-                "AssetType": inst.asset_type, "CanBeClosed": True, "ClientId": ident.client_id,
-                "CloseConversionRateSettled": False, "ExecutionTimeOpen": iso(pos.opened_at),
-                "IsForceOpen": False, "IsMarketOpen": core.is_open(inst, t), "LockedByBackOffice": False,
-                "OpenPrice": price(inst, pos.open_price), "SourceOrderId": pos.source_order_id,
-                "Status": "Open", "Uic": inst.uic, "ValueDate": value_date(inst, pos.opened_at)}
+        base = {
+            "AccountId": ident.account_id,
+            "AccountKey": ident.account_key,
+            "Amount": amount(pos.amount),
+            "AssetType": inst.asset_type,
+            "CanBeClosed": True,
+            "ClientId": ident.client_id,
+            "CloseConversionRateSettled": False,
+            "ExecutionTimeOpen": iso(pos.opened_at),
+            "IsForceOpen": False,
+            "IsMarketOpen": core.is_open(inst, t),
+            "LockedByBackOffice": False,
+            "OpenPrice": price(inst, pos.open_price),
+            "SourceOrderId": pos.source_order_id,
+            "Status": "Open",
+            "Uic": inst.uic,
+            "ValueDate": value_date(inst, pos.opened_at),
+        }
         if pos.external_reference is not None:
             base["ExternalReference"] = pos.external_reference
         if inst.base:
@@ -148,14 +233,20 @@ def _position_row(core: SimCore, pos: Position, quote: tuple[float, float, float
         row["PositionBase"] = dict(sorted(base.items()))
     if "positionview" in groups:
         row["PositionView"] = {
-            "Ask": ask, "Bid": bid, "CalculationReliability": "Ok", "CurrentPrice": current,
-            "CurrentPriceDelayMinutes": 0, "CurrentPriceType": "Bid" if pos.amount > 0 else "Ask",
+            "Ask": ask,
+            "Bid": bid,
+            "CalculationReliability": "Ok",
+            "CurrentPrice": current,
+            "CurrentPriceDelayMinutes": 0,
+            "CurrentPriceType": "Bid" if pos.amount > 0 else "Ask",
             "Exposure": amount(pos.amount) if inst.base else num(pos.amount * current),
             "ExposureCurrency": inst.exposure_currency,
             "ExposureInBaseCurrency": num(pos.amount * current * rate),
             "InstrumentPriceDayPercentChange": _day_change(core, pos, t),
-            "MarketValue": num(pos.amount * current), "ProfitLossOnTrade": num(pnl),
-            "ProfitLossOnTradeInBaseCurrency": num(pnl * rate), "TradeCostsTotal": 0,
+            "MarketValue": num(pos.amount * current),
+            "ProfitLossOnTrade": num(pnl),
+            "ProfitLossOnTradeInBaseCurrency": num(pnl * rate),
+            "TradeCostsTotal": 0,
             "TradeCostsTotalInBaseCurrency": 0,
         }
     return row
@@ -191,8 +282,14 @@ def net_positions(core: SimCore, req: Request) -> Response:
     return paged(req, rows)
 
 
-def _net_row(core: SimCore, lots: list[Position], quote: tuple[float, float, float], orders: list[Order],
-             t: float, groups: set[str]) -> dict[str, Any]:
+def _net_row(
+    core: SimCore,
+    lots: list[Position],
+    quote: tuple[float, float, float],
+    orders: list[Order],
+    t: float,
+    groups: set[str],
+) -> dict[str, Any]:
     inst, ident = lots[0].inst, core.identity
     bid, ask, _ = quote
     total = round(sum(p.amount for p in lots), 8)
@@ -203,30 +300,47 @@ def _net_row(core: SimCore, lots: list[Position], quote: tuple[float, float, flo
     pnl = sum(p.amount * ((bid if p.amount > 0 else ask) - p.open_price) for p in lots)
     row: dict[str, Any] = {"NetPositionId": net_position_id(inst)}
     if "netpositionbase" in groups:
-        base = {"AccountId": ident.account_id, "Amount": amount(total),
-                "AmountLong": amount(sum(p.amount for p in lots if p.amount > 0)),
-                "AmountShort": amount(sum(p.amount for p in lots if p.amount < 0)), "AssetType": inst.asset_type,
-                "CanBeClosed": total != 0, "ClientId": ident.client_id, "HasForceOpenPositions": False,
-                "IsMarketOpen": core.is_open(inst, t), "NonTradableReason": "None", "NumberOfRelatedOrders": 0,
-                "OpeningDirection": "Buy" if total > 0 else ("Sell" if total < 0 else "None"),
-                "OpenIpoOrdersCount": 0,
-                "OpenOrdersCount": sum(1 for o in orders if o.status == "Working" and o.inst.key == inst.key),
-                "OpenTriggerOrdersCount": 0, "PositionsAccount": ident.account_id, "Uic": inst.uic,
-                "ValueDate": value_date(inst, lots[0].opened_at)}
+        base = {
+            "AccountId": ident.account_id,
+            "Amount": amount(total),
+            "AmountLong": amount(sum(p.amount for p in lots if p.amount > 0)),
+            "AmountShort": amount(sum(p.amount for p in lots if p.amount < 0)),
+            "AssetType": inst.asset_type,
+            "CanBeClosed": total != 0,
+            "ClientId": ident.client_id,
+            "HasForceOpenPositions": False,
+            "IsMarketOpen": core.is_open(inst, t),
+            "NonTradableReason": "None",
+            "NumberOfRelatedOrders": 0,
+            "OpeningDirection": "Buy" if total > 0 else ("Sell" if total < 0 else "None"),
+            "OpenIpoOrdersCount": 0,
+            "OpenOrdersCount": sum(1 for o in orders if o.status == "Working" and o.inst.key == inst.key),
+            "OpenTriggerOrdersCount": 0,
+            "PositionsAccount": ident.account_id,
+            "Uic": inst.uic,
+            "ValueDate": value_date(inst, lots[0].opened_at),
+        }
         if len(lots) == 1:
             base.update(SinglePositionId=lots[0].position_id, SinglePositionStatus="Open")
         row["NetPositionBase"] = dict(sorted(base.items()))
     if "netpositionview" in groups:
         row["NetPositionView"] = {
-            "AverageOpenPrice": price(inst, average), "AverageOpenPriceIncludingCosts": price(inst, average),
-            "CalculationReliability": "Ok", "CurrentPrice": current, "CurrentPriceDelayMinutes": 0,
+            "AverageOpenPrice": price(inst, average),
+            "AverageOpenPriceIncludingCosts": price(inst, average),
+            "CalculationReliability": "Ok",
+            "CurrentPrice": current,
+            "CurrentPriceDelayMinutes": 0,
             "CurrentPriceType": "Bid" if total >= 0 else "Ask",
             "Exposure": amount(total) if inst.base else num(total * current),
             "ExposureInBaseCurrency": num(total * current * rate),
-            "InstrumentPriceDayPercentChange": _day_change(core, lots[0], t), "PositionCount": len(lots),
-            "PositionsNotClosedCount": len(lots), "ProfitLossOnTrade": num(pnl),
-            "ProfitLossOnTradeInBaseCurrency": num(pnl * rate), "Status": "Open" if total else "Closed",
-            "TradeCostsTotal": 0, "TradeCostsTotalInBaseCurrency": 0,
+            "InstrumentPriceDayPercentChange": _day_change(core, lots[0], t),
+            "PositionCount": len(lots),
+            "PositionsNotClosedCount": len(lots),
+            "ProfitLossOnTrade": num(pnl),
+            "ProfitLossOnTradeInBaseCurrency": num(pnl * rate),
+            "Status": "Open" if total else "Closed",
+            "TradeCostsTotal": 0,
+            "TradeCostsTotalInBaseCurrency": 0,
         }
     return row
 
@@ -241,16 +355,31 @@ def orders_me(core: SimCore, req: Request) -> Response:
         inst = order.inst
         bid, ask, _ = core.market.quote(inst, req.now)
         current = ask if order.buy_sell == "Buy" else bid
-        row = {"AccountId": ident.account_id, "AccountKey": ident.account_key, "Amount": amount(order.amount),
-               "AssetType": inst.asset_type, "BuySell": order.buy_sell, "CalculationReliability": "Ok",
-               "ClientKey": ident.client_key, "CurrentPrice": current, "CurrentPriceDelayMinutes": 0,
-               "CurrentPriceType": "Ask" if order.buy_sell == "Buy" else "Bid",
-               "DistanceToMarket": price(inst, abs((order.price or current) - current)),
-               "Duration": {"DurationType": order.duration}, "IsForceOpen": False,
-               "IsMarketOpen": core.is_open(inst, req.now), "MarketPrice": current, "NonTradableReason": "None",
-               "OpenOrderType": order.order_type, "OrderAmountType": "Quantity", "OrderId": order.order_id,
-               "OrderRelation": "StandAlone", "OrderTime": iso(order.time), "Status": order.status,
-               "Uic": inst.uic}
+        row = {
+            "AccountId": ident.account_id,
+            "AccountKey": ident.account_key,
+            "Amount": amount(order.amount),
+            "AssetType": inst.asset_type,
+            "BuySell": order.buy_sell,
+            "CalculationReliability": "Ok",
+            "ClientKey": ident.client_key,
+            "CurrentPrice": current,
+            "CurrentPriceDelayMinutes": 0,
+            "CurrentPriceType": "Ask" if order.buy_sell == "Buy" else "Bid",
+            "DistanceToMarket": price(inst, abs((order.price or current) - current)),
+            "Duration": {"DurationType": order.duration},
+            "IsForceOpen": False,
+            "IsMarketOpen": core.is_open(inst, req.now),
+            "MarketPrice": current,
+            "NonTradableReason": "None",
+            "OpenOrderType": order.order_type,
+            "OrderAmountType": "Quantity",
+            "OrderId": order.order_id,
+            "OrderRelation": "StandAlone",
+            "OrderTime": iso(order.time),
+            "Status": order.status,
+            "Uic": inst.uic,
+        }
         if order.price is not None:
             row["Price"] = order.price
         if order.external_reference is not None:

@@ -18,11 +18,19 @@ from bot.sim.wire import Request, Response, field_groups, model_state, not_found
 
 _ASSET_TYPES = ("FxSpot", "FxCrypto", "FxForwards", "Stock", "Etf", "CfdOnIndex")
 _ORDER_DISTANCES = {
-    "EntryDefaultDistance": 0, "EntryDefaultDistanceType": "Percentage", "LimitDefaultDistance": 0,
-    "LimitDefaultDistanceType": "Percentage", "StopLimitDefaultDistance": 5, "StopLimitDefaultDistanceType": "Pips",
-    "StopLossDefaultDistance": 0.5, "StopLossDefaultDistanceType": "Percentage", "StopLossDefaultEnabled": False,
-    "StopLossDefaultOrderType": "Stop", "TakeProfitDefaultDistance": 0.5,
-    "TakeProfitDefaultDistanceType": "Percentage", "TakeProfitDefaultEnabled": False,
+    "EntryDefaultDistance": 0,
+    "EntryDefaultDistanceType": "Percentage",
+    "LimitDefaultDistance": 0,
+    "LimitDefaultDistanceType": "Percentage",
+    "StopLimitDefaultDistance": 5,
+    "StopLimitDefaultDistanceType": "Pips",
+    "StopLossDefaultDistance": 0.5,
+    "StopLossDefaultDistanceType": "Percentage",
+    "StopLossDefaultEnabled": False,
+    "StopLossDefaultOrderType": "Stop",
+    "TakeProfitDefaultDistance": 0.5,
+    "TakeProfitDefaultDistanceType": "Percentage",
+    "TakeProfitDefaultEnabled": False,
 }
 
 
@@ -41,16 +49,31 @@ def _standard_amounts(inst: Instrument) -> list[float | int]:
 def details_row(core: SimCore, inst: Instrument, t: float, groups: set[str]) -> dict[str, Any]:
     exchange_id, name, country = EXCHANGES[inst.exchange]
     row: dict[str, Any] = {
-        "AmountDecimals": inst.amount_decimals, "AssetType": inst.asset_type, "CurrencyCode": inst.currency,
-        "DefaultAmount": num(inst.default_amount, 8), "DefaultSlippage": 0.01, "DefaultSlippageType": "Percentage",
-        "Description": inst.description, "Exchange": {"CountryCode": country, "ExchangeId": exchange_id, "Name": name},
-        "Format": {"Decimals": inst.decimals, "Format": inst.fmt, "OrderDecimals": inst.decimals}, "GroupId": 0,
-        "IncrementSize": num(inst.increment, 8), "IsRedemptionByAmounts": False, "IsTradable": True,
+        "AmountDecimals": inst.amount_decimals,
+        "AssetType": inst.asset_type,
+        "CurrencyCode": inst.currency,
+        "DefaultAmount": num(inst.default_amount, 8),
+        "DefaultSlippage": 0.01,
+        "DefaultSlippageType": "Percentage",
+        "Description": inst.description,
+        "Exchange": {"CountryCode": country, "ExchangeId": exchange_id, "Name": name},
+        "Format": {"Decimals": inst.decimals, "Format": inst.fmt, "OrderDecimals": inst.decimals},
+        "GroupId": 0,
+        "IncrementSize": num(inst.increment, 8),
+        "IsRedemptionByAmounts": False,
+        "IsTradable": True,
         "LotSizeType": inst.lot_size_type,
-        "MinimumTradeSize": num(inst.min_size, 8), "NonTradableReason": "None", "OrderDistances": _ORDER_DISTANCES,
-        "ShortTradeDisabled": inst.cash_settled, "StandardAmounts": _standard_amounts(inst),
-        "SupportedOrderTypes": ["Market", "Limit"], "Symbol": inst.symbol, "TickSize": inst.tick,
-        "TradableAs": _tradable_as(inst), "TradableOn": [core.identity.account_id], "TradingStatus": "Tradable",
+        "MinimumTradeSize": num(inst.min_size, 8),
+        "NonTradableReason": "None",
+        "OrderDistances": _ORDER_DISTANCES,
+        "ShortTradeDisabled": inst.cash_settled,
+        "StandardAmounts": _standard_amounts(inst),
+        "SupportedOrderTypes": ["Market", "Limit"],
+        "Symbol": inst.symbol,
+        "TickSize": inst.tick,
+        "TradableAs": _tradable_as(inst),
+        "TradableOn": [core.identity.account_id],
+        "TradingStatus": "Tradable",
         "Uic": inst.uic,
     }
     if inst.lot_size is not None:
@@ -68,8 +91,10 @@ def details_row(core: SimCore, inst: Instrument, t: float, groups: set[str]) -> 
 
 def schedule_body(inst: Instrument, t: float) -> dict[str, Any]:
     sessions = schedule.sessions(inst.schedule, t - 86400, t + 7 * 86400)
-    return {"Sessions": [{"EndTime": iso(e), "StartTime": iso(s), "State": state} for s, e, state in sessions],
-            **schedule.zone_info(inst.schedule, t)}
+    return {
+        "Sessions": [{"EndTime": iso(e), "StartTime": iso(s), "State": state} for s, e, state in sessions],
+        **schedule.zone_info(inst.schedule, t),
+    }
 
 
 def details(core: SimCore, req: Request, uic: str, asset_type: str) -> Response:
@@ -115,10 +140,22 @@ def search(core: SimCore, req: Request) -> Response:
     found = _find(core, req.query.list("Uics"), req.query.list("AssetTypes"), keywords)
     if isinstance(found, Response):
         return found
-    rows = [{"AssetType": i.asset_type, "CurrencyCode": i.currency, "Description": i.description,
-             "ExchangeId": EXCHANGES[i.exchange][0], "GroupId": 0, "Identifier": i.uic,
-             "IsKeywordMatch": bool(keywords.strip()), "PrimaryListing": i.uic, "SummaryType": "Instrument",
-             "Symbol": i.symbol, "TradableAs": _tradable_as(i)} for i in found]
+    rows = [
+        {
+            "AssetType": i.asset_type,
+            "CurrencyCode": i.currency,
+            "Description": i.description,
+            "ExchangeId": EXCHANGES[i.exchange][0],
+            "GroupId": 0,
+            "Identifier": i.uic,
+            "IsKeywordMatch": bool(keywords.strip()),
+            "PrimaryListing": i.uic,
+            "SummaryType": "Instrument",
+            "Symbol": i.symbol,
+            "TradableAs": _tradable_as(i),
+        }
+        for i in found
+    ]
     return paged(req, rows)
 
 

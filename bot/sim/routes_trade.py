@@ -16,8 +16,14 @@ from bot.sim.core import SimCore
 from bot.sim.shapes import display_and_format, price, value_date
 from bot.sim.wire import Request, Response, error, field_groups, model_state, not_found, num, ok
 
-_DAYS = (("PercentChangeDaily", 1), ("PercentChangeWeekly", 7), ("PercentChange1Month", 30),
-         ("PercentChange2Months", 60), ("PercentChange3Months", 91), ("PercentChange6Months", 182))
+_DAYS = (
+    ("PercentChangeDaily", 1),
+    ("PercentChangeWeekly", 7),
+    ("PercentChange1Month", 30),
+    ("PercentChange2Months", 60),
+    ("PercentChange3Months", 91),
+    ("PercentChange6Months", 182),
+)
 
 
 def info_price(core: SimCore, inst: Instrument, t: float, groups: set[str], amount: float | None) -> dict[str, Any]:
@@ -32,29 +38,45 @@ def info_price(core: SimCore, inst: Instrument, t: float, groups: set[str], amou
             name: round((mid / core.market.mid(inst, t - days * 86400) - 1) * 100, 2) for name, days in _DAYS
         }
     if "instrumentpricedetails" in groups:
-        row["InstrumentPriceDetails"] = {"IsMarketOpen": is_open, "ShortTradeDisabled": inst.cash_settled,
-                                         "ValueDate": value_date(inst, t)}
+        row["InstrumentPriceDetails"] = {
+            "IsMarketOpen": is_open,
+            "ShortTradeDisabled": inst.cash_settled,
+            "ValueDate": value_date(inst, t),
+        }
     row["LastUpdated"] = iso(t, ms=True)
     if "priceinfo" in groups or "priceinfodetails" in groups:
         day = core.market.day_bar(inst, t)
         if "priceinfo" in groups:
-            row["PriceInfo"] = {"High": price(inst, day.high), "Low": price(inst, day.low),
-                                "NetChange": price(inst, day.close - day.open),
-                                "PercentChange": round((day.close / day.open - 1) * 100, 2)}
+            row["PriceInfo"] = {
+                "High": price(inst, day.high),
+                "Low": price(inst, day.low),
+                "NetChange": price(inst, day.close - day.open),
+                "PercentChange": round((day.close / day.open - 1) * 100, 2),
+            }
         if "priceinfodetails" in groups:
             traded = 0 if inst.bid_ask_bars else price(inst, day.close)
-            row["PriceInfoDetails"] = {"AskSize": 1000000 if inst.base else 500, "BidSize": 1000000 if inst.base
-                                       else 500, "LastClose": price(inst, day.open), "LastTraded": traded,
-                                       "LastTradedSize": 0 if inst.bid_ask_bars else 100,
-                                       "Open": 0 if inst.bid_ask_bars else price(inst, day.open),
-                                       "Volume": 0 if inst.bid_ask_bars else int(day.volume)}
+            row["PriceInfoDetails"] = {
+                "AskSize": 1000000 if inst.base else 500,
+                "BidSize": 1000000 if inst.base else 500,
+                "LastClose": price(inst, day.open),
+                "LastTraded": traded,
+                "LastTradedSize": 0 if inst.bid_ask_bars else 100,
+                "Open": 0 if inst.bid_ask_bars else price(inst, day.open),
+                "Volume": 0 if inst.bid_ask_bars else int(day.volume),
+            }
     if "quote" in groups:
-        quote: dict[str, Any] = {"Amount": num(amount if amount else inst.default_amount, 8), "Ask": ask, "Bid": bid,
-                                 "DelayedByMinutes": 0, "ErrorCode": "None",
-                                 "MarketState": "Open" if is_open else "Closed", "Mid": mid,
-                                 "PriceSource": inst.exchange,
-                                 "PriceTypeAsk": "Tradable" if is_open else "Indicative",
-                                 "PriceTypeBid": "Tradable" if is_open else "Indicative"}
+        quote: dict[str, Any] = {
+            "Amount": num(amount if amount else inst.default_amount, 8),
+            "Ask": ask,
+            "Bid": bid,
+            "DelayedByMinutes": 0,
+            "ErrorCode": "None",
+            "MarketState": "Open" if is_open else "Closed",
+            "Mid": mid,
+            "PriceSource": inst.exchange,
+            "PriceTypeAsk": "Tradable" if is_open else "Indicative",
+            "PriceTypeBid": "Tradable" if is_open else "Indicative",
+        }
         row["Quote"] = quote
     row["Uic"] = inst.uic
     return row

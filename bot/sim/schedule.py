@@ -18,20 +18,46 @@ _ALL_DAY_CLOSED = ((0, 24 * 60, CLOSED),)
 
 # per kind: time zone and, per weekday (Mon=0), [(start minute, end minute, state)] in local time
 _TEMPLATES: dict[str, tuple[str, dict[int, tuple[tuple[int, int, str], ...]]]] = {
-    "us_stock": ("America/New_York", {
-        **{d: ((0, 240, CLOSED), (240, 570, PRE), (570, 960, AT), (960, 1200, POST), (1200, 1440, CLOSED))
-           for d in range(5)},
-        5: _ALL_DAY_CLOSED, 6: _ALL_DAY_CLOSED}),
-    "fx": ("America/New_York", {
-        **{d: ((0, 1440, AT),) for d in range(4)},
-        4: ((0, 1020, AT), (1020, 1440, CLOSED)), 5: _ALL_DAY_CLOSED, 6: ((0, 1020, CLOSED), (1020, 1440, AT))}),
-    "globex": ("America/New_York", {
-        **{d: ((0, 1020, AT), (1020, 1080, BREAK), (1080, 1440, AT)) for d in range(4)},
-        4: ((0, 1020, AT), (1020, 1440, CLOSED)), 5: _ALL_DAY_CLOSED, 6: ((0, 1080, CLOSED), (1080, 1440, AT))}),
-    "xtks": ("Asia/Tokyo", {
-        **{d: ((0, 540, CLOSED), (540, 690, AT), (690, 750, BREAK), (750, 930, AT), (930, 1440, CLOSED))
-           for d in range(5)},
-        5: _ALL_DAY_CLOSED, 6: _ALL_DAY_CLOSED}),
+    "us_stock": (
+        "America/New_York",
+        {
+            **{
+                d: ((0, 240, CLOSED), (240, 570, PRE), (570, 960, AT), (960, 1200, POST), (1200, 1440, CLOSED))
+                for d in range(5)
+            },
+            5: _ALL_DAY_CLOSED,
+            6: _ALL_DAY_CLOSED,
+        },
+    ),
+    "fx": (
+        "America/New_York",
+        {
+            **{d: ((0, 1440, AT),) for d in range(4)},
+            4: ((0, 1020, AT), (1020, 1440, CLOSED)),
+            5: _ALL_DAY_CLOSED,
+            6: ((0, 1020, CLOSED), (1020, 1440, AT)),
+        },
+    ),
+    "globex": (
+        "America/New_York",
+        {
+            **{d: ((0, 1020, AT), (1020, 1080, BREAK), (1080, 1440, AT)) for d in range(4)},
+            4: ((0, 1020, AT), (1020, 1440, CLOSED)),
+            5: _ALL_DAY_CLOSED,
+            6: ((0, 1080, CLOSED), (1080, 1440, AT)),
+        },
+    ),
+    "xtks": (
+        "Asia/Tokyo",
+        {
+            **{
+                d: ((0, 540, CLOSED), (540, 690, AT), (690, 750, BREAK), (750, 930, AT), (930, 1440, CLOSED))
+                for d in range(5)
+            },
+            5: _ALL_DAY_CLOSED,
+            6: _ALL_DAY_CLOSED,
+        },
+    ),
 }
 _TZ_IDS = {"America/New_York": 3, "Asia/Tokyo": 19}  # Saxo's numeric TimeZone ids are not documented: sim's own
 
@@ -43,8 +69,10 @@ def _day(kind: str, day: date) -> tuple[tuple[float, float, str], ...]:
     tz = ZoneInfo(tz_name)
     midnight = datetime(day.year, day.month, day.day, tzinfo=tz)
     # aware datetime + timedelta is wall-clock arithmetic, so 04:00 stays 04:00 local on DST days
-    return tuple(((midnight + timedelta(minutes=start)).timestamp(), (midnight + timedelta(minutes=end)).timestamp(),
-                  state) for start, end, state in week[day.weekday()])
+    return tuple(
+        ((midnight + timedelta(minutes=start)).timestamp(), (midnight + timedelta(minutes=end)).timestamp(), state)
+        for start, end, state in week[day.weekday()]
+    )
 
 
 def sessions(kind: str, start: float, end: float) -> list[tuple[float, float, str]]:

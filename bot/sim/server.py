@@ -82,8 +82,9 @@ class _Handler(BaseHTTPRequestHandler):
             action = Action(None)
         status = self._send(action.response) if action.response is not None else self._drop()
         if self.server.log_requests:
-            logger.info("%s %s -> %s (%.1f ms)", self.command, self.path, status,
-                        (time.perf_counter() - started) * 1000)
+            logger.info(
+                "%s %s -> %s (%.1f ms)", self.command, self.path, status, (time.perf_counter() - started) * 1000
+            )
 
     def _send(self, response: Response) -> int:
         payload = response.payload()
@@ -121,8 +122,9 @@ class _Handler(BaseHTTPRequestHandler):
 class SimServer:
     """The Saxo OpenAPI simulator. `start()` serves in a daemon thread; also a context manager."""
 
-    def __init__(self, config: SimConfig | None = None, host: str = "127.0.0.1", port: int = 0,
-                 log_requests: bool = False) -> None:
+    def __init__(
+        self, config: SimConfig | None = None, host: str = "127.0.0.1", port: int = 0, log_requests: bool = False
+    ) -> None:
         self.config = config or SimConfig()
         self.core = SimCore(self.config)
         self.control = SimControl(self.core)
@@ -139,8 +141,12 @@ class SimServer:
 
     def start(self) -> SimServer:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                            name=f"saxo-sim-{self.port}", daemon=True)
+            self._thread = threading.Thread(
+                target=self._httpd.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name=f"saxo-sim-{self.port}",
+                daemon=True,
+            )
             self._thread.start()
         return self
 

@@ -11,8 +11,14 @@ MARGIN_RATES = {"FxSpot": 1 / 30, "FxForwards": 1 / 30, "FxCrypto": 0.5, "CfdOnI
 
 
 def display_and_format(inst: Instrument) -> dict[str, object]:
-    return {"Currency": inst.currency, "Decimals": inst.decimals, "Description": inst.description,
-            "Format": inst.fmt, "OrderDecimals": inst.decimals, "Symbol": inst.symbol}
+    return {
+        "Currency": inst.currency,
+        "Decimals": inst.decimals,
+        "Description": inst.description,
+        "Format": inst.fmt,
+        "OrderDecimals": inst.decimals,
+        "Symbol": inst.symbol,
+    }
 
 
 def net_position_id(inst: Instrument) -> str:

@@ -81,8 +81,14 @@ def error(status: int, code: str, message: str) -> Response:
 
 
 def model_state(errors: dict[str, list[str]]) -> Response:
-    return Response(400, {"ErrorCode": "InvalidModelState",
-                          "Message": "One or more properties of the request are invalid!", "ModelState": errors})
+    return Response(
+        400,
+        {
+            "ErrorCode": "InvalidModelState",
+            "Message": "One or more properties of the request are invalid!",
+            "ModelState": errors,
+        },
+    )
 
 
 def error_info(code: str, message: str, status: int = 400) -> Response:
