@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine, make_url
 
 from bot.config import Settings
 from bot.lock import InstanceLock, lock_path_for
+from bot.ops import start_health_server
 from bot.triggers import build_trigger, describe_trigger
 from jobs import runtime
 
@@ -152,6 +153,7 @@ def run_scheduler(settings: Settings) -> int:
         scheduler = build_scheduler(settings, engine, executor)
         runtime.install(ctx, on_stop=lambda: scheduler.shutdown(wait=False) if scheduler.running else None)
         ctx.extras["scheduler"] = scheduler
+        health = None
         try:
             reconcile_at_startup(ctx)
             now = ctx.clock.now()
@@ -160,8 +162,11 @@ def run_scheduler(settings: Settings) -> int:
             register_jobs(scheduler, settings, now)
             _install_signal_handlers()
             runtime.record_event("startup", f"scheduler started ({ctx.environment})")
+            health = start_health_server(ctx, now, runtime.state)
             scheduler.start()
         finally:
+            if health is not None:
+                health.stop()
             if scheduler.running:
                 scheduler.shutdown(wait=False)
             executor.shutdown(wait=True)  # the running cycle finishes its current order first

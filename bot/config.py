@@ -235,7 +235,24 @@ class Settings(BaseSettings):
                 )
             if self.saxo_auth_mode == "oauth" and not self.saxo_app_key:
                 raise ConfigError("SAXO_APP_KEY", "required for SAXO_AUTH_MODE=oauth")
+        if self.trading_hours_mode == "fixed":
+            self._check_window()
         return self
+
+    def _check_window(self) -> None:
+        from bot.hours import FixedWindow
+        from bot.market_calendar import get_calendar, parse_days
+
+        try:
+            FixedWindow(
+                start=self.trading_start,
+                end=self.trading_end,
+                tz=ZoneInfo(self.timezone),
+                days=parse_days(self.trading_days),
+                calendar=get_calendar(self.trading_calendar),
+            )
+        except ValueError as exc:
+            raise ConfigError("TRADING_END", str(exc)) from None
 
     # ---- derived views -------------------------------------------------------------------------
 

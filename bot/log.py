@@ -27,7 +27,9 @@ CONSOLE_FORMAT = (
     "<green>{time:YYYY-MM-DD HH:mm:ss}</green> <level>{level: <7}</level> "
     "<cyan>{extra[phase_tag]}</cyan>{extra[where]}{message}{extra[tb]}"
 )
-FILE_FORMAT = "{time:YYYY-MM-DD HH:mm:ss.SSS!UTC}Z {level: <7} {process} {extra[phase_tag]}{extra[where]}{message}{extra[tb]}"
+FILE_FORMAT = (
+    "{time:YYYY-MM-DD HH:mm:ss.SSS!UTC}Z {level: <7} {process} {extra[phase_tag]}{extra[where]}{message}{extra[tb]}"
+)
 
 
 def register_secret(value: str | None) -> None:

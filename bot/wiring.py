@@ -21,6 +21,7 @@ from bot.hours import FixedWindow, HoursGate
 from bot.log import register_secret
 from bot.market_calendar import get_calendar, parse_days
 from bot.market_data import BarCache
+from bot.metrics import Metrics
 from bot.strategies import LoadedStrategy, load_strategy
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ class Context:
     strategy: LoadedStrategy
     bars: BarCache
     pool: ThreadPoolExecutor
+    metrics: Metrics = field(default_factory=lambda: Metrics())
     sim: Any = None  # the embedded simulator in local mode
     stop: threading.Event = field(default_factory=threading.Event)  # set on SIGINT/SIGTERM: finish the order, stop
     extras: dict[str, Any] = field(default_factory=dict)
@@ -126,7 +128,8 @@ def build_context(
             base_url, tokens = settings.saxo_base_url, build_tokens(settings)
     if tokens is None:
         raise ConfigError("SAXO_ACCESS_TOKEN", "no credentials for the Saxo client")
-    saxo = SaxoClient.connect(base_url or "", tokens)
+    metrics = Metrics()
+    saxo = SaxoClient.connect(base_url or "", tokens, on_request=metrics.saxo_request)
     try:
         account = saxo.account(settings.saxo_account_key)
     except BaseException:

@@ -14,14 +14,14 @@ if TYPE_CHECKING:
     from bot.wiring import Context
 
 _context: Context | None = None
-state: dict[str, Any] = {"exit_code": 0, "last_status": None, "last_cycle_at": None}
+state: dict[str, Any] = {"exit_code": 0, "last_status": None, "last_cycle_at": None, "last_success_at": None}
 _on_stop: list[Callable[[], None]] = []
 
 
 def install(ctx: Context, on_stop: Callable[[], None] | None = None) -> None:
     global _context
     _context = ctx
-    state.update(exit_code=0, last_status=None, last_cycle_at=None)
+    state.update(exit_code=0, last_status=None, last_cycle_at=None, last_success_at=None)
     _on_stop[:] = [on_stop] if on_stop else []
 
 
@@ -54,6 +54,8 @@ def record_event(kind: str, message: str) -> None:
 
     if _context is None:
         return
+    if kind in ("job_missed", "job_error", "max_instances"):
+        _context.metrics.scheduler_event(kind)
     try:
         _context.store.add_event(kind, message, at=_context.clock.now())
     except StoreError as exc:

@@ -7,6 +7,7 @@ import os
 from loguru import logger
 
 from bot.errors import AuthError
+from bot.ops import observe_cycle
 from jobs import runtime
 
 
@@ -25,6 +26,9 @@ def run() -> str:
         return "auth"
     runtime.state["last_status"] = result.status
     runtime.state["last_cycle_at"] = result.started_at
+    if result.status in ("ok", "skipped", "halted"):
+        runtime.state["last_success_at"] = result.started_at
+    observe_cycle(ctx, result)
     logger.bind(cycle_id=result.cycle_id).info(
         "{} in {} ms: {} signals, {} placed, {} prechecked, {} rejected, {} blocked{}",
         result.status,
