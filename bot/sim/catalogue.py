@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
+from typing import Any
 
 FX_MARKET = ("DayOrder", "ImmediateOrCancel", "FillOrKill")
 STOCK_MARKET = ("DayOrder",)
@@ -18,30 +19,13 @@ FORWARD_MARKET = ("ImmediateOrCancel", "FillOrKill")  # Market without DayOrder,
 LIMIT_DURATIONS = ("DayOrder", "GoodTillCancel", "GoodTillDate")
 BIDASK_TYPES = frozenset({"FxSpot", "FxCrypto", "FxForwards", "CfdOnIndex", "CfdOnFutures"})
 CASH_TYPES = frozenset({"Stock", "Etf"})  # settled in cash: buys need cash, no shorting
-KNOWN_ASSET_TYPES = frozenset(
-    {
-        "FxSpot",
-        "FxCrypto",
-        "FxForwards",
-        "Stock",
-        "Etf",
-        "Etc",
-        "Etn",
-        "Fund",
-        "CfdOnStock",
-        "CfdOnIndex",
-        "CfdOnEtf",
-        "CfdOnFutures",
-        "ContractFutures",
-        "Bond",
-        "StockOption",
-        "StockIndexOption",
-        "FuturesOption",
-        "StockIndex",
-        "Rights",
-        "FxVanillaOption",
-    }
-)
+# fmt: off
+KNOWN_ASSET_TYPES = frozenset({
+    "FxSpot", "FxCrypto", "FxForwards", "Stock", "Etf", "Etc", "Etn", "Fund", "CfdOnStock", "CfdOnIndex", "CfdOnEtf",
+    "CfdOnFutures", "ContractFutures", "Bond", "StockOption", "StockIndexOption", "FuturesOption", "StockIndex",
+    "Rights", "FxVanillaOption",
+})
+# fmt: on
 STOCK_SYNTH = range(100000, 101000)
 FX_SYNTH = range(200000, 201000)
 EXCHANGES = {
@@ -54,29 +38,30 @@ EXCHANGES = {
 
 @dataclass(frozen=True)
 class Instrument:
-    """One tradable instrument and the numbers the simulator needs to price and trade it."""
+    """One tradable instrument and the numbers the simulator needs to price and trade it (defaults: a major FX
+    pair)."""
 
     uic: int
     asset_type: str
     symbol: str
     description: str
     currency: str  # price currency (CurrencyCode)
-    base: str | None  # FX base currency; None for stocks
-    exchange: str
     price: float  # price level around which the walk moves
-    decimals: int  # display decimals (Format.Decimals)
-    fmt: str  # "Normal" | "AllowDecimalPips" (one more digit)
-    spread: float  # absolute bid/ask spread
-    vol: float  # per-minute log volatility
-    amount_decimals: int
-    min_size: float
-    increment: float
-    default_amount: float
-    market_durations: tuple[str, ...]
-    schedule: str  # "fx" | "globex" | "us_stock" | "xtks"
+    base: str | None = None  # FX base currency; None for securities
+    exchange: str = "SBFX"
+    decimals: int = 4  # display decimals (Format.Decimals)
+    fmt: str = "AllowDecimalPips"  # or "Normal"; AllowDecimalPips quotes one more digit
+    spread: float = 0.0001  # absolute bid/ask spread
+    vol: float = 0.0001  # per-minute log volatility
+    amount_decimals: int = 0
+    min_size: float = 1000
+    increment: float = 1000
+    default_amount: float = 100000
+    market_durations: tuple[str, ...] = FX_MARKET
+    schedule: str = "fx"  # "fx" | "globex" | "us_stock" | "xtks"
     lot_size: float | None = None
     lot_size_type: str = "NotUsed"
-    volume: int = 0  # typical volume per minute (stocks)
+    volume: int = 0  # typical volume per minute (securities)
 
     @property
     def key(self) -> str:
@@ -106,94 +91,28 @@ class Instrument:
         return self.market_durations if order_type == "Market" else LIMIT_DURATIONS
 
 
-def _fx(
-    uic: int,
-    pair: str,
-    name: str,
-    price: float,
-    decimals: int = 4,
-    spread: float = 0.0001,
-    asset_type: str = "FxSpot",
-    durations: tuple[str, ...] = FX_MARKET,
-) -> Instrument:
-    return Instrument(
-        uic,
-        asset_type,
-        pair,
-        name,
-        pair[3:],
-        pair[:3],
-        "SBFX",
-        price,
-        decimals,
-        "AllowDecimalPips",
-        spread,
-        0.0001,
-        0,
-        1000,
-        1000,
-        100000,
-        durations,
-        "fx",
-    )
+def _fx(uic: int, pair: str, name: str, price: float, **overrides: Any) -> Instrument:
+    asset_type = overrides.pop("asset_type", "FxSpot")
+    return Instrument(uic, asset_type, pair, name, pair[3:], price, base=pair[:3], **overrides)
 
 
 def _crypto(uic: int, pair: str, name: str, price: float, spread: float, min_size: float) -> Instrument:
-    return Instrument(
-        uic,
-        "FxCrypto",
-        pair,
-        name,
-        pair[3:],
-        pair[:3],
-        "SBFX",
-        price,
-        2,
-        "Normal",
-        spread,
-        0.0006,
-        2,
-        min_size,
-        min_size,
-        min_size * 10,
-        FX_MARKET,
-        "globex",
-    )
+    return _fx(uic, pair, name, price, asset_type="FxCrypto", decimals=2, fmt="Normal", spread=spread, vol=0.0006,
+               amount_decimals=2, min_size=min_size, increment=min_size, default_amount=min_size * 10,
+               schedule="globex")  # fmt: skip
 
 
-def _stock(
-    uic: int,
-    symbol: str,
-    name: str,
-    price: float,
-    asset_type: str = "Stock",
-    exchange: str = "NASDAQ",
-    volume: int = 20000,
-) -> Instrument:
-    return Instrument(
-        uic,
-        asset_type,
-        symbol,
-        name,
-        "USD",
-        None,
-        exchange,
-        price,
-        2,
-        "Normal",
-        0.01,
-        0.00035,
-        0,
-        1,
-        1,
-        100,
-        STOCK_MARKET,
-        "us_stock",
-        lot_size=1,
-        volume=volume,
-    )
+_SECURITY = {"exchange": "NASDAQ", "decimals": 2, "fmt": "Normal", "spread": 0.01, "vol": 0.00035, "min_size": 1,
+             "increment": 1, "default_amount": 100, "market_durations": STOCK_MARKET, "schedule": "us_stock",
+             "lot_size": 1}  # fmt: skip
 
 
+def _stock(uic: int, symbol: str, name: str, price: float, **overrides: Any) -> Instrument:
+    asset_type, currency = overrides.pop("asset_type", "Stock"), overrides.pop("currency", "USD")
+    return Instrument(uic, asset_type, symbol, name, currency, price, **{**_SECURITY, **overrides})
+
+
+# fmt: off
 FIXED: tuple[Instrument, ...] = (
     _fx(21, "EURUSD", "Euro/US Dollar", 1.0850),
     _fx(31, "GBPUSD", "British Pound/US Dollar", 1.2700, spread=0.00012),
@@ -201,7 +120,7 @@ FIXED: tuple[Instrument, ...] = (
     _fx(4, "AUDUSD", "Australian Dollar/US Dollar", 0.6600, spread=0.00012),
     _fx(38, "USDCAD", "US Dollar/Canadian Dollar", 1.3600, spread=0.00015),
     _fx(39, "USDCHF", "US Dollar/Swiss Franc", 0.8800, spread=0.00015),
-    _fx(21, "EURUSD", "Euro/US Dollar Forward", 1.0850, asset_type="FxForwards", durations=FORWARD_MARKET),
+    _fx(21, "EURUSD", "Euro/US Dollar Forward", 1.0850, asset_type="FxForwards", market_durations=FORWARD_MARKET),
     _crypto(21700189, "BTCUSD", "Bitcoin/US Dollar", 64000.0, 4.0, 0.01),
     _crypto(21750301, "ETHUSD", "Ethereum/US Dollar", 3200.0, 0.5, 0.1),
     _stock(211, "AAPL:xnas", "Apple Inc.", 190.0, volume=60000),
@@ -209,50 +128,13 @@ FIXED: tuple[Instrument, ...] = (
     _stock(41886, "NVDA:xnas", "NVIDIA Corp.", 120.0, volume=90000),
     _stock(47796, "AMZN:xnas", "Amazon.com Inc.", 180.0, volume=40000),
     _stock(36590, "SPY:arcx", "SPDR S&P 500 ETF Trust", 520.0, asset_type="Etf", exchange="NYSE_ARCA", volume=70000),
-    Instrument(
-        4913,
-        "CfdOnIndex",
-        "US500.I",
-        "US 500",
-        "USD",
-        None,
-        "SBFX",
-        5200.0,
-        1,
-        "Normal",
-        0.5,
-        0.0002,
-        0,
-        1,
-        1,
-        10,
-        FX_MARKET,
-        "globex",
-    ),
-    Instrument(
-        4940,
-        "Stock",
-        "7203:xtks",
-        "Toyota Motor Corp.",
-        "JPY",
-        None,
-        "TSE",
-        2900.0,
-        0,
-        "Normal",
-        1.0,
-        0.0004,
-        0,
-        100,
-        100,
-        100,
-        STOCK_MARKET,
-        "xtks",
-        lot_size=100,
-        lot_size_type="OddLotsNotAllowed",
-        volume=50000,
-    ),
+    Instrument(4913, "CfdOnIndex", "US500.I", "US 500", "USD", 5200.0, decimals=1, fmt="Normal", spread=0.5,
+               vol=0.0002, min_size=1, increment=1, default_amount=10, schedule="globex"),
+    _stock(4940, "7203:xtks", "Toyota Motor Corp.", 2900.0, currency="JPY", exchange="TSE", decimals=0, spread=1.0,
+           vol=0.0004, min_size=100, increment=100, lot_size=100, lot_size_type="OddLotsNotAllowed",
+           schedule="xtks", volume=50000),
 )
+# fmt: on
 
 
 def _synthetic(uic: int, asset_type: str) -> Instrument | None:
@@ -260,34 +142,10 @@ def _synthetic(uic: int, asset_type: str) -> Instrument | None:
     frac = zlib.crc32(f"{asset_type}{uic}".encode()) % 10000 / 10000.0
     n = uic % 1000
     if asset_type == "Stock" and uic in STOCK_SYNTH:
-        return _stock(
-            uic,
-            f"SYNTH{uic}:xnas",
-            f"Synthetic Stock {uic}",
-            round(10 + 490 * frac, 2),
-            volume=5000 + int(50000 * frac),
-        )
+        name, level = f"Synthetic Stock {uic}", round(10 + 490 * frac, 2)
+        return _stock(uic, f"SYNTH{uic}:xnas", name, level, volume=5000 + int(50000 * frac))
     if asset_type == "FxSpot" and uic in FX_SYNTH:
-        return Instrument(
-            uic,
-            "FxSpot",
-            f"SYN{n:03d}USD",
-            f"Synthetic {n:03d}/US Dollar",
-            "USD",
-            f"SYN{n:03d}",
-            "SBFX",
-            round(0.5 + 1.5 * frac, 4),
-            4,
-            "AllowDecimalPips",
-            0.0001,
-            0.0001,
-            0,
-            1000,
-            1000,
-            100000,
-            FX_MARKET,
-            "fx",
-        )
+        return _fx(uic, f"SYN{n:03d}USD", f"Synthetic {n:03d}/US Dollar", round(0.5 + 1.5 * frac, 4))
     return None
 
 

@@ -117,6 +117,7 @@ class SimCore:
         self.faults.clear()
         self.faults.served.clear()
         self.stats.reset()
+        self.caches.clear()
         with self.recent_lock:
             self.recent.clear()
         self.trade_level = "OrdersOnly"

@@ -260,6 +260,7 @@ class Market:
         forming = math.floor(now / (horizon * 60))
         margin = max(3 * inst.tick, 0.05 * inst.vol * math.sqrt(horizon) * inst.price)
         with self._lock:
+            self.data_version += 1  # rows cached while the attempts below run are never served again
             saved = ({**self._overrides.get((inst.key, horizon), {})}, list(self._shifts.get(inst.key, [])))
             for _ in range(8):
                 self._apply_cross(inst, sign, horizon, forming, margin)

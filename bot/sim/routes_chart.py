@@ -18,7 +18,7 @@ import time
 from collections import OrderedDict
 
 from bot.sim.catalogue import EXCHANGES, KNOWN_ASSET_TYPES, Instrument
-from bot.sim.config import iso, parse_iso
+from bot.sim.config import parse_iso
 from bot.sim.core import SimCore
 from bot.sim.market import HORIZONS, Bar, bid_ask
 from bot.sim.wire import Request, Response, field_groups, model_state, not_found
@@ -109,7 +109,8 @@ def _rows(inst: Instrument, bars: list[Bar]) -> str:
 
 
 def _stamp(t: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+    """A bar start as in Saxo's chart samples, e.g. 2026-07-04T13:05:00.000000Z."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime(t))
 
 
 def _window(req: Request, horizon: int, count: int, now: float) -> tuple[int, int] | Response:
@@ -166,7 +167,7 @@ def chart(core: SimCore, req: Request) -> Response:
         info = {
             "DelayedByMinutes": 0,
             "ExchangeId": EXCHANGES[inst.exchange][0],
-            "FirstSampleTime": iso((math.floor(now / (horizon * 60)) - MAX_COUNT + 1) * horizon * 60.0),
+            "FirstSampleTime": _stamp((math.floor(now / (horizon * 60)) - MAX_COUNT + 1) * horizon * 60.0),
             "Horizon": horizon,
         }
         parts.append('"ChartInfo":' + json.dumps(info, separators=(",", ":")))

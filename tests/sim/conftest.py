@@ -43,11 +43,25 @@ class Api:
         return self.get("/port/v1/accounts/me").json()["Data"][0]["AccountKey"]
 
 
-def market_order(uic: int = 211, asset_type: str = "Stock", buy_sell: str = "Buy", amount: float = 10,
-                 duration: str = "DayOrder", **extra: Any) -> dict[str, Any]:
+def market_order(
+    uic: int = 211,
+    asset_type: str = "Stock",
+    buy_sell: str = "Buy",
+    amount: float = 10,
+    duration: str = "DayOrder",
+    **extra: Any,
+) -> dict[str, Any]:
     """A Market order body as the bot sends it."""
-    return {"Uic": uic, "AssetType": asset_type, "BuySell": buy_sell, "Amount": amount, "OrderType": "Market",
-            "OrderDuration": {"DurationType": duration}, "ManualOrder": False, **extra}
+    return {
+        "Uic": uic,
+        "AssetType": asset_type,
+        "BuySell": buy_sell,
+        "Amount": amount,
+        "OrderType": "Market",
+        "OrderDuration": {"DurationType": duration},
+        "ManualOrder": False,
+        **extra,
+    }
 
 
 def set_now(sim: SimServer, epoch_seconds: float) -> None:

@@ -17,9 +17,19 @@ REDIRECT = "http://127.0.0.1:8765/callback"
 
 
 def _authorize(sim: SimServer, verifier: str, state: str = "st-1") -> str:
-    answer = requests.get(sim.auth_base_url + "/authorize", allow_redirects=False, timeout=5, params={
-        "response_type": "code", "client_id": "app-key", "redirect_uri": REDIRECT, "state": state,
-        "code_challenge": pkce_challenge(verifier), "code_challenge_method": "S256"})
+    answer = requests.get(
+        sim.auth_base_url + "/authorize",
+        allow_redirects=False,
+        timeout=5,
+        params={
+            "response_type": "code",
+            "client_id": "app-key",
+            "redirect_uri": REDIRECT,
+            "state": state,
+            "code_challenge": pkce_challenge(verifier),
+            "code_challenge_method": "S256",
+        },
+    )
     assert answer.status_code == 302
     location = urlsplit(answer.headers["Location"])
     assert f"{location.scheme}://{location.netloc}{location.path}" == REDIRECT
@@ -33,8 +43,14 @@ def _token(sim: SimServer, **form: str) -> requests.Response:
 
 
 def _exchange(sim: SimServer, code: str, verifier: str) -> requests.Response:
-    return _token(sim, grant_type="authorization_code", code=code, redirect_uri=REDIRECT, client_id="app-key",
-                  code_verifier=verifier)
+    return _token(
+        sim,
+        grant_type="authorization_code",
+        code=code,
+        redirect_uri=REDIRECT,
+        client_id="app-key",
+        code_verifier=verifier,
+    )
 
 
 def test_requests_without_a_token_get_401_with_an_empty_body(api: Api) -> None:
@@ -57,8 +73,14 @@ def test_pkce_code_exchange_gives_a_working_token(make_sim) -> None:
     answer = _exchange(sim, _authorize(sim, verifier), verifier)
     assert answer.status_code == 201
     tokens = answer.json()
-    assert set(tokens) == {"access_token", "token_type", "expires_in", "refresh_token", "refresh_token_expires_in",
-                           "base_uri"}
+    assert set(tokens) == {
+        "access_token",
+        "token_type",
+        "expires_in",
+        "refresh_token",
+        "refresh_token_expires_in",
+        "base_uri",
+    }
     assert (tokens["token_type"], tokens["expires_in"], tokens["refresh_token_expires_in"]) == ("Bearer", 1200, 3600)
     assert tokens["base_uri"] is None
     claims = json.loads(base64.urlsafe_b64decode(tokens["access_token"].split(".")[1] + "=="))
@@ -80,8 +102,12 @@ def test_bad_verifier_and_reused_code_are_invalid_grant(sim: SimServer) -> None:
 def test_basic_auth_client_and_unknown_grant(sim: SimServer) -> None:
     verifier = secrets.token_urlsafe(48)
     code = _authorize(sim, verifier)
-    answer = requests.post(sim.auth_base_url + "/token", auth=("app-key", "app-secret"), timeout=5, data={
-        "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT, "code_verifier": verifier})
+    answer = requests.post(
+        sim.auth_base_url + "/token",
+        auth=("app-key", "app-secret"),
+        timeout=5,
+        data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT, "code_verifier": verifier},
+    )
     assert answer.status_code == 201
     assert _token(sim, grant_type="password").json() == {"error": "unsupported_grant_type"}
 
@@ -125,6 +151,7 @@ def test_expired_issued_token_is_refused_even_without_a_configured_token(sim: Si
 
 
 def test_authorize_rejects_a_bad_request(sim: SimServer) -> None:
-    answer = requests.get(sim.auth_base_url + "/authorize", params={"response_type": "token"}, timeout=5,
-                          allow_redirects=False)
+    answer = requests.get(
+        sim.auth_base_url + "/authorize", params={"response_type": "token"}, timeout=5, allow_redirects=False
+    )
     assert answer.status_code == 400

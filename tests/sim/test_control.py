@@ -78,15 +78,20 @@ def test_set_position_to_zero_removes_it(api: Api, sim: SimServer) -> None:
 
 def test_python_dash_m_runs_and_stops_on_sigterm() -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen([sys.executable, "-m", "bot.sim", "--port", "0", "--seed", "3", "--token", "tok"],
-                               cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.sim", "--port", "0", "--seed", "3", "--token", "tok"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         assert process.stdout is not None
         banner = process.stdout.readline()
         base = re.search(r"base (http://127\.0\.0\.1:\d+/sim/openapi)", banner)
         assert base and "auth http://127.0.0.1:" in banner and "curl" in banner
-        answer = requests.get(base.group(1) + "/port/v1/users/me", headers={"Authorization": "Bearer tok"},
-                              timeout=5)
+        answer = requests.get(base.group(1) + "/port/v1/users/me", headers={"Authorization": "Bearer tok"}, timeout=5)
         assert answer.status_code == 200
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=10)

@@ -18,12 +18,15 @@ def _orders(sim: SimServer) -> list[dict]:
     return sim.control.state()["orders"]
 
 
-@pytest.mark.parametrize(("kind", "status", "content_type"), [
-    ("500", 500, "application/json"),
-    ("503", 503, "application/json"),
-    ("502_html", 502, "text/html"),
-    ("html_200", 200, "text/html"),
-])
+@pytest.mark.parametrize(
+    ("kind", "status", "content_type"),
+    [
+        ("500", 500, "application/json"),
+        ("503", 503, "application/json"),
+        ("502_html", 502, "text/html"),
+        ("html_200", 200, "text/html"),
+    ],
+)
 def test_error_answers_have_no_effect(api: Api, sim: SimServer, kind: str, status: int, content_type: str) -> None:
     sim.control.queue_fault(kind, method="POST", path_contains=ORDERS)
     answer = api.post(ORDERS, market_order())
@@ -81,8 +84,7 @@ def test_timeout_holds_only_its_own_request(api: Api, sim: SimServer) -> None:
 
     def slow() -> None:
         started = time.perf_counter()
-        answer = requests.get(sim.base_url + "/port/v1/balances/me", timeout=5,
-                              headers={"Authorization": "Bearer t"})
+        answer = requests.get(sim.base_url + "/port/v1/balances/me", timeout=5, headers={"Authorization": "Bearer t"})
         results["status"], results["took"] = answer.status_code, time.perf_counter() - started
 
     worker = threading.Thread(target=slow)

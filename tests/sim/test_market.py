@@ -98,15 +98,18 @@ def test_count_mode_and_time(api: Api) -> None:
     assert [s["Time"] for s in tail] == [s["Time"] for s in latest[-2:]]  # never past the forming bar
 
 
-@pytest.mark.parametrize(("query", "status"), [
-    ("AssetType=FxSpot&Uic=21&Horizon=7", 400),
-    ("AssetType=FxSpot&Uic=21&Horizon=1&Count=1201", 400),
-    ("AssetType=FxSpot&Uic=21&Horizon=1&Mode=From", 400),
-    ("AssetType=FxSpot&Uic=21&Horizon=1&Time=yesterday", 400),
-    ("Uic=21&Horizon=1", 400),
-    ("AssetType=FxSpot&Uic=211&Horizon=1", 404),
-    ("AssetType=Stock&Uic=21&Horizon=1", 404),
-])
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ("AssetType=FxSpot&Uic=21&Horizon=7", 400),
+        ("AssetType=FxSpot&Uic=21&Horizon=1&Count=1201", 400),
+        ("AssetType=FxSpot&Uic=21&Horizon=1&Mode=From", 400),
+        ("AssetType=FxSpot&Uic=21&Horizon=1&Time=yesterday", 400),
+        ("Uic=21&Horizon=1", 400),
+        ("AssetType=FxSpot&Uic=211&Horizon=1", 404),
+        ("AssetType=Stock&Uic=21&Horizon=1", 404),
+    ],
+)
 def test_chart_errors(api: Api, query: str, status: int) -> None:
     answer = api.get("/chart/v3/charts?" + query)
     assert answer.status_code == status
@@ -132,8 +135,9 @@ def test_moving_averages_cross_regularly(api: Api) -> None:
     assert crosses >= 20
 
 
-@pytest.mark.parametrize(("key", "horizon"), [("FxSpot:21", 1), ("Stock:211", 1), ("FxCrypto:21700189", 60),
-                                              ("FxSpot:42", 1440)])
+@pytest.mark.parametrize(
+    ("key", "horizon"), [("FxSpot:21", 1), ("Stock:211", 1), ("FxCrypto:21700189", 60), ("FxSpot:42", 1440)]
+)
 @pytest.mark.parametrize("direction", ["up", "down"])
 def test_script_cross(api: Api, sim: SimServer, key: str, horizon: int, direction: str) -> None:
     _early_in_bar(sim, horizon)
@@ -148,12 +152,16 @@ def test_script_cross(api: Api, sim: SimServer, key: str, horizon: int, directio
 
 def test_script_cross_over_http_and_bad_input(api: Api, sim: SimServer) -> None:
     _early_in_bar(sim, 1)
-    control = api.session.post(sim.auth_base_url + "/__sim/script", timeout=5,
-                               json={"instrument_key": "FxSpot:31", "direction": "down", "horizon": 1})
+    control = api.session.post(
+        sim.auth_base_url + "/__sim/script",
+        timeout=5,
+        json={"instrument_key": "FxSpot:31", "direction": "down", "horizon": 1},
+    )
     assert control.status_code == 200
     assert _sma_cross([_close(s) for s in _chart(api, "FxSpot:31", Count=40)[:-1]]) == "down"
-    bad = api.session.post(sim.auth_base_url + "/__sim/script", json={"instrument_key": "Nope:1",
-                                                                     "direction": "up"}, timeout=5)
+    bad = api.session.post(
+        sim.auth_base_url + "/__sim/script", json={"instrument_key": "Nope:1", "direction": "up"}, timeout=5
+    )
     assert bad.status_code == 400 and "unknown instrument" in bad.json()["error"]
     with pytest.raises(ValueError):
         sim.control.script_cross("FxSpot:21", "sideways")
@@ -176,8 +184,10 @@ def test_a_500_instrument_synthetic_watchlist(api: Api, sim: SimServer) -> None:
     stocks, fx = list(range(100000, 100250)), list(range(200000, 200250))
     started = time.perf_counter()
     for asset_type, uics in (("Stock", stocks), ("FxSpot", fx)):
-        rows = api.get(f"/trade/v1/infoprices/list?AssetType={asset_type}&Uics={','.join(map(str, uics))}"
-                       "&FieldGroups=Quote,DisplayAndFormat").json()["Data"]
+        rows = api.get(
+            f"/trade/v1/infoprices/list?AssetType={asset_type}&Uics={','.join(map(str, uics))}"
+            "&FieldGroups=Quote,DisplayAndFormat"
+        ).json()["Data"]
         assert [r["Uic"] for r in rows] == uics
         assert all(r["Quote"]["Bid"] < r["Quote"]["Ask"] for r in rows)
     assert rows[0]["DisplayAndFormat"]["Symbol"] == "SYN000USD"

@@ -17,8 +17,13 @@ def _step(sim: SimServer, seconds: float = 1.5) -> None:
 
 def test_positions_are_netted_at_the_date_change(api: Api, sim: SimServer) -> None:
     set_now(sim, math.floor(time.time() / 86400) * 86400 + 3600)  # 01:00 UTC today
-    fills = [market_order(amount=10), market_order(amount=5), market_order(buy_sell="Sell", amount=3),
-             market_order(21, "FxSpot", amount=100000), market_order(21, "FxSpot", "Sell", 100000)]
+    fills = [
+        market_order(amount=10),
+        market_order(amount=5),
+        market_order(buy_sell="Sell", amount=3),
+        market_order(21, "FxSpot", amount=100000),
+        market_order(21, "FxSpot", "Sell", 100000),
+    ]
     for body in fills:
         assert api.post("/trade/v2/orders", body).status_code == 200
         _step(sim)

@@ -16,8 +16,9 @@ def _later(sim: SimServer, seconds: float = 1.1) -> None:
 def test_fill_moves_position_and_cash(api: Api, sim: SimServer) -> None:
     before = api.get("/port/v1/balances/me").json()
     quote = api.get("/trade/v1/infoprices?Uic=211&AssetType=Stock").json()["Quote"]
-    answer = api.post("/trade/v2/orders", market_order(amount=10, ExternalReference="buy-aapl"),
-                      headers={"X-Request-ID": "req-1"})
+    answer = api.post(
+        "/trade/v2/orders", market_order(amount=10, ExternalReference="buy-aapl"), headers={"X-Request-ID": "req-1"}
+    )
     assert answer.status_code == 200
     assert answer.headers["X-Request-ID"] == "req-1"
     order_id = answer.json()["OrderId"]
@@ -92,35 +93,41 @@ def test_missing_manual_order_is_model_state(api: Api) -> None:
     assert "ManualOrder" in payload["ModelState"]
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"BuySell": "Hold"}, "BuySell"),
-    ({"Amount": "ten"}, "Amount"),
-    ({"Uic": "211"}, "Uic"),
-    ({"AssetType": "Shares"}, "AssetType"),
-    ({"OrderType": "Whatever"}, "OrderType"),
-    ({"OrderDuration": {}}, "OrderDuration"),
-    ({"ExternalReference": "x" * 51}, "ExternalReference"),
-    ({"AccountKey": "not-mine"}, "AccountKey"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"BuySell": "Hold"}, "BuySell"),
+        ({"Amount": "ten"}, "Amount"),
+        ({"Uic": "211"}, "Uic"),
+        ({"AssetType": "Shares"}, "AssetType"),
+        ({"OrderType": "Whatever"}, "OrderType"),
+        ({"OrderDuration": {}}, "OrderDuration"),
+        ({"ExternalReference": "x" * 51}, "ExternalReference"),
+        ({"AccountKey": "not-mine"}, "AccountKey"),
+    ],
+)
 def test_malformed_orders_are_model_state(api: Api, change: dict, field: str) -> None:
     answer = api.post("/trade/v2/orders", {**market_order(), **change})
     assert answer.status_code == 400
     assert list(answer.json()["ModelState"]) == [field]
 
 
-@pytest.mark.parametrize(("body", "code"), [
-    (market_order(999999, "Stock"), "IllegalInstrumentId"),
-    (market_order(IsForceOpen=False), "ForceOpenNotAllowed"),
-    (market_order(duration="GoodTillCancel"), "DurationNotSupported"),
-    (market_order(21, "FxForwards", amount=100000), "DurationNotSupported"),
-    (market_order(amount=0), "IllegalAmount"),
-    (market_order(amount=1.5), "IllegalAmount"),
-    (market_order(21700189, "FxCrypto", amount=0.015), "IllegalAmount"),
-    (market_order(21, "FxSpot", amount=500), "AmountBelowMinimumLotSize"),
-    (market_order(4940, "Stock", amount=150), "AmountNotInLotSize"),
-    (market_order(buy_sell="Sell"), "ShortTradeDisabled"),
-    (market_order(amount=10_000), "InsufficentCash"),
-])
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (market_order(999999, "Stock"), "IllegalInstrumentId"),
+        (market_order(IsForceOpen=False), "ForceOpenNotAllowed"),
+        (market_order(duration="GoodTillCancel"), "DurationNotSupported"),
+        (market_order(21, "FxForwards", amount=100000), "DurationNotSupported"),
+        (market_order(amount=0), "IllegalAmount"),
+        (market_order(amount=1.5), "IllegalAmount"),
+        (market_order(21700189, "FxCrypto", amount=0.015), "IllegalAmount"),
+        (market_order(21, "FxSpot", amount=500), "AmountBelowMinimumLotSize"),
+        (market_order(4940, "Stock", amount=150), "AmountNotInLotSize"),
+        (market_order(buy_sell="Sell"), "ShortTradeDisabled"),
+        (market_order(amount=10_000), "InsufficentCash"),
+    ],
+)
 def test_business_rejections(api: Api, body: dict, code: str) -> None:
     answer = api.post("/trade/v2/orders", body)
     assert answer.status_code == 400
@@ -144,8 +151,11 @@ def test_precheck_ok_error_and_ok_with_error_info(api: Api) -> None:
     assert ok["Cost"]["Commission"] == 1
     error = api.post("/trade/v2/orders/precheck", market_order(999999, "Stock"))
     assert error.status_code == 200
-    assert error.json() == {"ErrorInfo": {"ErrorCode": "IllegalInstrumentId", "Message": "Instrument ID is invalid"},
-                            "EstimatedCashRequired": 0.0, "PreCheckResult": "Error"}
+    assert error.json() == {
+        "ErrorInfo": {"ErrorCode": "IllegalInstrumentId", "Message": "Instrument ID is invalid"},
+        "EstimatedCashRequired": 0.0,
+        "PreCheckResult": "Error",
+    }
     short = api.post("/trade/v2/orders/precheck", market_order(amount=10_000)).json()
     assert short["PreCheckResult"] == "Ok"
     assert short["ErrorInfo"]["ErrorCode"] == "InsufficentCash"
@@ -161,8 +171,12 @@ def test_precheck_of_fx_asks_for_margin_only(api: Api) -> None:
 
 
 def test_limit_order_rests_and_cancels(api: Api) -> None:
-    body = {**market_order(21, "FxSpot", amount=100000), "OrderType": "Limit", "OrderPrice": 0.9,
-            "OrderDuration": {"DurationType": "GoodTillCancel"}}
+    body = {
+        **market_order(21, "FxSpot", amount=100000),
+        "OrderType": "Limit",
+        "OrderPrice": 0.9,
+        "OrderDuration": {"DurationType": "GoodTillCancel"},
+    }
     order_id = api.post("/trade/v2/orders", body).json()["OrderId"]
     [working] = api.get("/port/v1/orders/me").json()["Data"]
     assert (working["OrderId"], working["Status"], working["OpenOrderType"]) == (order_id, "Working", "Limit")

@@ -23,15 +23,18 @@ def _current(api: Api, uic: int, asset_type: str) -> tuple[str, dict]:
     return state, body
 
 
-@pytest.mark.parametrize(("moment", "state", "zone"), [
-    (_utc(2026, 3, 10, 14, 0), "AutomatedTrading", ("EDT", "-04:00:00")),  # 10:00 New York, summer time
-    (_utc(2026, 3, 10, 12, 0), "PreMarket", ("EDT", "-04:00:00")),
-    (_utc(2026, 3, 10, 21, 0), "PostMarket", ("EDT", "-04:00:00")),
-    (_utc(2026, 3, 11, 1, 30), "Closed", ("EDT", "-04:00:00")),
-    (_utc(2026, 1, 13, 14, 0), "PreMarket", ("EST", "-05:00:00")),  # 09:00 New York, winter time
-    (_utc(2026, 1, 13, 14, 30), "AutomatedTrading", ("EST", "-05:00:00")),
-    (_utc(2026, 3, 14, 16, 0), "Closed", ("EDT", "-04:00:00")),  # Saturday
-])
+@pytest.mark.parametrize(
+    ("moment", "state", "zone"),
+    [
+        (_utc(2026, 3, 10, 14, 0), "AutomatedTrading", ("EDT", "-04:00:00")),  # 10:00 New York, summer time
+        (_utc(2026, 3, 10, 12, 0), "PreMarket", ("EDT", "-04:00:00")),
+        (_utc(2026, 3, 10, 21, 0), "PostMarket", ("EDT", "-04:00:00")),
+        (_utc(2026, 3, 11, 1, 30), "Closed", ("EDT", "-04:00:00")),
+        (_utc(2026, 1, 13, 14, 0), "PreMarket", ("EST", "-05:00:00")),  # 09:00 New York, winter time
+        (_utc(2026, 1, 13, 14, 30), "AutomatedTrading", ("EST", "-05:00:00")),
+        (_utc(2026, 3, 14, 16, 0), "Closed", ("EDT", "-04:00:00")),  # Saturday
+    ],
+)
 def test_us_stock_sessions(api: Api, sim: SimServer, moment: float, state: str, zone: tuple[str, str]) -> None:
     set_now(sim, moment)
     current, body = _current(api, 211, "Stock")
@@ -45,14 +48,17 @@ def test_us_stock_sessions(api: Api, sim: SimServer, moment: float, state: str, 
     assert all(s["StartTime"].endswith("Z") for s in sessions)
 
 
-@pytest.mark.parametrize(("moment", "fx", "crypto"), [
-    (_utc(2026, 1, 14, 12, 0), "AutomatedTrading", "AutomatedTrading"),  # Wednesday
-    (_utc(2026, 1, 14, 22, 30), "AutomatedTrading", "Break"),  # 17:30 New York
-    (_utc(2026, 1, 17, 12, 0), "Closed", "Closed"),  # Saturday
-    (_utc(2026, 1, 18, 22, 30), "AutomatedTrading", "Closed"),  # Sunday 17:30 New York: FX open, crypto not yet
-    (_utc(2026, 1, 18, 23, 30), "AutomatedTrading", "AutomatedTrading"),
-    (_utc(2026, 1, 16, 22, 30), "Closed", "Closed"),  # Friday 17:30 New York
-])
+@pytest.mark.parametrize(
+    ("moment", "fx", "crypto"),
+    [
+        (_utc(2026, 1, 14, 12, 0), "AutomatedTrading", "AutomatedTrading"),  # Wednesday
+        (_utc(2026, 1, 14, 22, 30), "AutomatedTrading", "Break"),  # 17:30 New York
+        (_utc(2026, 1, 17, 12, 0), "Closed", "Closed"),  # Saturday
+        (_utc(2026, 1, 18, 22, 30), "AutomatedTrading", "Closed"),  # Sunday 17:30 New York: FX open, crypto not yet
+        (_utc(2026, 1, 18, 23, 30), "AutomatedTrading", "AutomatedTrading"),
+        (_utc(2026, 1, 16, 22, 30), "Closed", "Closed"),  # Friday 17:30 New York
+    ],
+)
 def test_fx_and_crypto_sessions(api: Api, sim: SimServer, moment: float, fx: str, crypto: str) -> None:
     set_now(sim, moment)
     assert _current(api, 21, "FxSpot")[0] == fx

@@ -44,13 +44,21 @@ def test_user_client_account_balance_shapes(api: Api) -> None:
 
 def test_position_shapes(api: Api) -> None:
     assert api.post("/trade/v2/orders", market_order(21, "FxSpot", amount=100000, ExternalReference="r1")).ok
-    position_extra = ("Data[].PositionBase.AccountKey", "Data[].PositionBase.SourceOrderId",
-                      "Data[].PositionBase.ExternalReference", "Data[].PositionView.MarketValue")
+    position_extra = (
+        "Data[].PositionBase.AccountKey",
+        "Data[].PositionBase.SourceOrderId",
+        "Data[].PositionBase.ExternalReference",
+        "Data[].PositionView.MarketValue",
+    )
     position_missing = ("__next", "Data[].PositionView.SettlementInstruction")
     for path in ("/port/v1/positions/me", "/port/v1/positions?ClientKey=" + _client_key(api)):
         assert_shape(api.get(path).json(), "port_v1_positions_me", position_extra, position_missing)
-    net_extra = ("Data[].NetPositionBase.AmountLong", "Data[].NetPositionBase.AmountShort",
-                 "Data[].NetPositionBase.SinglePositionId", "Data[].NetPositionView.ProfitLossOnTradeInBaseCurrency")
+    net_extra = (
+        "Data[].NetPositionBase.AmountLong",
+        "Data[].NetPositionBase.AmountShort",
+        "Data[].NetPositionBase.SinglePositionId",
+        "Data[].NetPositionView.ProfitLossOnTradeInBaseCurrency",
+    )
     assert_shape(api.get("/port/v1/netpositions/me").json(), "port_v1_netpositions_me", net_extra, ("__next",))
 
 
@@ -59,11 +67,14 @@ def _client_key(api: Api) -> str:
 
 
 def test_working_order_shape(api: Api) -> None:
-    limit = {**market_order(21, "FxSpot", amount=250000, ExternalReference="lim-1"), "OrderType": "Limit",
-             "OrderPrice": 0.5, "OrderDuration": {"DurationType": "GoodTillCancel"}}
+    limit = {
+        **market_order(21, "FxSpot", amount=250000, ExternalReference="lim-1"),
+        "OrderType": "Limit",
+        "OrderPrice": 0.5,
+        "OrderDuration": {"DurationType": "GoodTillCancel"},
+    }
     assert api.post("/trade/v2/orders", limit).status_code == 200
-    assert_shape(api.get("/port/v1/orders/me").json(), "port_v1_orders_me", ("Data[].ExternalReference",),
-                 ("__next",))
+    assert_shape(api.get("/port/v1/orders/me").json(), "port_v1_orders_me", ("Data[].ExternalReference",), ("__next",))
 
 
 def test_info_price_shapes(api: Api) -> None:
@@ -76,30 +87,49 @@ def test_info_price_shapes(api: Api) -> None:
 
 
 def test_chart_shapes(api: Api) -> None:
-    fx = api.get("/chart/v3/charts?AssetType=FxSpot&Uic=21&Horizon=1&Count=5"
-                 "&FieldGroups=ChartInfo,Data,DisplayAndFormat").json()
+    fx = api.get(
+        "/chart/v3/charts?AssetType=FxSpot&Uic=21&Horizon=1&Count=5&FieldGroups=ChartInfo,Data,DisplayAndFormat"
+    ).json()
     sample_only = ("Close", "Growth", "High", "Interest", "Low", "MarketTradingState", "Open", "Volume")
-    assert_shape(fx, "chart_v3_charts",
-                 missing=(*(f"Data[].{k}" for k in sample_only), "DisplayAndFormat.NumeratorDecimals"))
+    assert_shape(
+        fx, "chart_v3_charts", missing=(*(f"Data[].{k}" for k in sample_only), "DisplayAndFormat.NumeratorDecimals")
+    )
     stock = api.get("/chart/v3/charts?AssetType=Stock&Uic=211&Horizon=1&Count=5").json()
     bid_ask = ("OpenBid", "OpenAsk", "HighBid", "HighAsk", "LowBid", "LowAsk", "CloseBid", "CloseAsk")
-    assert_shape(stock, "chart_v3_charts",
-                 missing=("ChartInfo", "DisplayAndFormat", "Data[].Growth", "Data[].MarketTradingState",
-                          *(f"Data[].{k}" for k in bid_ask)))
+    assert_shape(
+        stock,
+        "chart_v3_charts",
+        missing=(
+            "ChartInfo",
+            "DisplayAndFormat",
+            "Data[].Growth",
+            "Data[].MarketTradingState",
+            *(f"Data[].{k}" for k in bid_ask),
+        ),
+    )
 
 
 def test_reference_data_shapes(api: Api) -> None:
     found = api.get("/ref/v1/instruments?Keywords=usd&AssetTypes=FxSpot&$top=2").json()
     assert_shape(found, "ref_v1_instruments", ("Data[].CurrencyCode",))
-    omitted = ("ExerciseCutOffTime", "FxForwardMaxForwardDate", "FxForwardMinForwardDate", "IpoDetails",
-               "SettlementStyle")
+    omitted = (
+        "ExerciseCutOffTime",
+        "FxForwardMaxForwardDate",
+        "FxForwardMinForwardDate",
+        "IpoDetails",
+        "SettlementStyle",
+    )
     one = api.get("/ref/v1/instruments/details/21/FxSpot?FieldGroups=SupportedOrderTypeSettings").json()
-    assert_shape(one, "ref_v1_instruments_details_uic_assettype", ("LotSizeType", "SupportedOrderTypeSettings"),
-                 omitted)
+    assert_shape(
+        one, "ref_v1_instruments_details_uic_assettype", ("LotSizeType", "SupportedOrderTypeSettings"), omitted
+    )
     listed = api.get("/ref/v1/instruments/details?Uics=21,31,42&AssetTypes=FxSpot&$top=2").json()
-    assert_shape(listed, "ref_v1_instruments_details", ("Data[].LotSizeType", "Data[].MinimumTradeSize",
-                                                        "Data[].ShortTradeDisabled"),
-                 ("Data[].FxForwardMaxForwardDate", "Data[].FxForwardMinForwardDate"))
+    assert_shape(
+        listed,
+        "ref_v1_instruments_details",
+        ("Data[].LotSizeType", "Data[].MinimumTradeSize", "Data[].ShortTradeDisabled"),
+        ("Data[].FxForwardMaxForwardDate", "Data[].FxForwardMinForwardDate"),
+    )
     schedule = api.get("/ref/v1/instruments/tradingschedule/211/Stock").json()
     assert_shape(schedule, "ref_v1_instruments_tradingschedule_uic_assettype")
 
@@ -107,8 +137,11 @@ def test_reference_data_shapes(api: Api) -> None:
 def test_order_shapes(api: Api) -> None:
     body = {**market_order(), "AccountKey": api.account_key(), "FieldGroups": ["Costs", "MarginImpactBuySell"]}
     checked = api.post("/trade/v2/orders/precheck", body).json()
-    extra = ("MarginImpactBuySell.InitialMarginAvailableSell", "MarginImpactBuySell.InitialMarginSell",
-             "MarginImpactBuySell.MaintenanceMarginSell")
+    extra = (
+        "MarginImpactBuySell.InitialMarginAvailableSell",
+        "MarginImpactBuySell.InitialMarginSell",
+        "MarginImpactBuySell.MaintenanceMarginSell",
+    )
     assert_shape(checked, "post_trade_v2_orders_precheck", extra)
     placed = api.post("/trade/v2/orders", market_order(), headers={"X-Request-ID": "shape-1"}).json()
     assert_shape(placed, "post_trade_v2_orders", missing=("Orders",))
@@ -119,8 +152,12 @@ def test_root_services(api: Api) -> None:
     assert api.get("/root/v1/sessions/capabilities").json() == {"DataLevel": "Standard", "TradeLevel": "OrdersOnly"}
     diag = api.get("/root/v1/diagnostics/get")
     assert diag.status_code == 200 and diag.content == b""
-    assert api.session.put(api.sim.base_url + "/root/v1/sessions/capabilities",
-                           json={"TradeLevel": "FullTradingAndChat"}).status_code == 202
+    assert (
+        api.session.put(
+            api.sim.base_url + "/root/v1/sessions/capabilities", json={"TradeLevel": "FullTradingAndChat"}
+        ).status_code
+        == 202
+    )
     assert api.get("/root/v1/sessions/capabilities").json()["TradeLevel"] == "FullTradingAndChat"
 
 
