@@ -26,29 +26,42 @@ class BarCache:
     def __init__(self, keep: int) -> None:
         self.keep = keep
         self._bars: dict[str, list[Bar]] = {}
+        self._fetched_at: dict[str, datetime] = {}
         self._lock = threading.Lock()
 
     def get(self, iid: str) -> list[Bar]:
         with self._lock:
             return list(self._bars.get(iid, ()))
 
-    def merge(self, iid: str, fresh: Sequence[Bar]) -> list[Bar]:
-        """Add `fresh` bars (a newer copy of a bar replaces the older one) and return the window."""
+    def merge(self, iid: str, fresh: Sequence[Bar], fetched_at: datetime | None = None) -> list[Bar]:
+        """Add `fresh` bars (a newer copy of a bar replaces the older one) and return the window.
+
+        `fetched_at` is when they were read: a bar is known complete only if it had ended by then.
+        """
         with self._lock:
+            if fetched_at is not None:
+                self._fetched_at[iid] = fetched_at
             by_time = {bar.time: bar for bar in self._bars.get(iid, ())}
             by_time.update((bar.time, bar) for bar in fresh)
             window = [by_time[t] for t in sorted(by_time)][-self.keep :]
             self._bars[iid] = window
             return list(window)
 
-    def request_for(self, iid: str, now: datetime, horizon: int) -> tuple[int, datetime | None]:
-        """(count, since) for the next fetch: everything from the last completed cached bar, or a full load."""
+    def request_for(self, iid: str, now: datetime, horizon: int) -> tuple[int, datetime | None] | None:
+        """(count, since) for the next fetch, or None when no bar can have completed since the last one.
+
+        A full load when nothing usable is cached; else everything from the last completed cached bar.
+        """
         cached = self.get(iid)
         span = timedelta(minutes=horizon)
-        completed = [bar for bar in cached if bar.time + span <= now]
+        with self._lock:
+            known_at = min(self._fetched_at.get(iid, now), now)
+        completed = [bar for bar in cached if bar.time + span <= known_at]
         if not completed:
             return min(self.keep + 2, MAX_COUNT), None
         since = completed[-1].time
+        if now < since + 2 * span:  # the bar after `since` is still forming: nothing new to learn
+            return None
         missing = int((now - since) / span) + 2
         if missing > self.keep:
             return min(self.keep + 2, MAX_COUNT), None
@@ -76,9 +89,12 @@ def fetch_bars_async(
     pool: Executor, saxo: object, items: Sequence[WatchItem], cache: BarCache, now: datetime, horizon: int
 ) -> dict[str, Future[list[Bar]]]:
     def load(item: WatchItem) -> list[Bar]:
-        count, since = cache.request_for(item.id, now, horizon)
+        request = cache.request_for(item.id, now, horizon)
+        if request is None:
+            return cache.get(item.id)
+        count, since = request
         fresh = saxo.bars(item, horizon, count=count, since=since)  # type: ignore[attr-defined]
-        return cache.merge(item.id, fresh)
+        return cache.merge(item.id, fresh, fetched_at=now)
 
     return {item.id: pool.submit(load, item) for item in items}
 
