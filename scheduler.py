@@ -20,6 +20,7 @@ from loguru import logger
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 
+from bot.budget import budget_warnings
 from bot.config import Settings
 from bot.lock import InstanceLock, lock_path_for
 from bot.ops import start_health_server
@@ -156,6 +157,8 @@ def run_scheduler(settings: Settings) -> int:
         health = None
         try:
             reconcile_at_startup(ctx)
+            for warning in budget_warnings(settings.items, ctx.strategy.horizon, settings.cycle_interval_seconds):
+                logger.warning(warning)
             now = ctx.clock.now()
             report_missed_runs(settings, engine, now)
             scheduler.add_listener(on_job_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)

@@ -30,7 +30,7 @@ def run() -> str:
         runtime.state["last_success_at"] = result.started_at
     observe_cycle(ctx, result)
     logger.bind(cycle_id=result.cycle_id).info(
-        "{} in {} ms: {} signals, {} placed, {} prechecked, {} rejected, {} blocked{}",
+        "{} in {} ms: {} BUY/SELL signals, {} placed, {} prechecked, {} rejected, {} blocked{}",
         result.status,
         result.duration_ms,
         sum(1 for d in result.decisions.values() if d.signal.value != "HOLD"),
