@@ -28,6 +28,7 @@ SPACINGS = tuple(15.0 * 4**o for o in range(11))
 SINE_HORIZONS = (1, 5, 15, 60, 240, 1440, 10080, 43200)
 HORIZONS = (1, 2, 3, 5, 10, 15, 30, 60, 120, 180, 240, 300, 360, 480, 1440, 10080, 43200, 129600, 518400)
 _CACHE_CAP = 20000  # most boundary values kept per (instrument, horizon)
+_KNOT_CAP = 4096  # most knot values kept per (instrument, octave)
 
 
 def _mix(x: int) -> int:
@@ -75,6 +76,7 @@ class _Params:
     amps: tuple[float, ...]
     sines: tuple[tuple[float, float, float], ...]  # (omega rad/s, amplitude, phase)
     wick: float
+    knots: tuple[dict[int, float], ...]  # per octave, recently used knot values (a quote needs few new ones)
 
 
 def bid_ask(inst: Instrument, mid: float) -> tuple[float, float]:
@@ -146,7 +148,8 @@ class Market:
                 )
                 for h in SINE_HORIZONS
             )
-            params = self._params[inst.key] = _Params(seed, amps, sines, 0.5 * inst.vol)
+            knots = tuple({} for _ in SPACINGS)
+            params = self._params[inst.key] = _Params(seed, amps, sines, 0.5 * inst.vol, knots)
         return params
 
     def _mids(self, inst: Instrument, times: list[float]) -> list[float]:
@@ -154,7 +157,9 @@ class Market:
         seed, n = params.seed, len(times)
         logs = [0.0] * n
         for octave, spacing in enumerate(SPACINGS):
-            amp, memo = params.amps[octave], {}
+            amp, memo = params.amps[octave], params.knots[octave]
+            if len(memo) > _KNOT_CAP:
+                memo.clear()
             for j in range(n):
                 q = times[j] / spacing
                 k = math.floor(q)

@@ -9,12 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from bot.sim.book import Order, Position
+from bot.sim.catalogue import Instrument
 from bot.sim.config import iso
 from bot.sim.core import SimCore
 from bot.sim.shapes import LEGAL_ASSET_TYPES, MARGIN_RATES, amount, net_position_id, price, value_date
 from bot.sim.wire import Request, Response, field_groups, model_state, not_found, num, ok, paged
-
-Quotes = dict[str, tuple[float, float, float]]
 
 
 def users_me(core: SimCore, req: Request) -> Response:
@@ -108,17 +107,31 @@ def _own_account(core: SimCore, req: Request) -> Response | None:
     return None
 
 
-def _quotes(core: SimCore, positions: list[Position], t: float) -> Quotes:
-    quotes: Quotes = {}
-    for pos in positions:
-        if pos.inst.key not in quotes:
-            quotes[pos.inst.key] = core.market.quote(pos.inst, t)
-    return quotes
+class Marks:
+    """Prices at one moment, each worked out once per request however many positions share an instrument."""
 
+    def __init__(self, core: SimCore, t: float) -> None:
+        self.core, self.t = core, t
+        self._quotes: dict[str, tuple[float, float, float]] = {}
+        self._rates: dict[str, float] = {}
+        self._days: dict[str, float] = {}
 
-def _day_change(core: SimCore, pos: Position, t: float) -> float:
-    bar = core.market.day_bar(pos.inst, t)
-    return round((bar.close / bar.open - 1) * 100, 2)
+    def quote(self, inst: Instrument) -> tuple[float, float, float]:
+        if inst.key not in self._quotes:
+            self._quotes[inst.key] = self.core.market.quote(inst, self.t)
+        return self._quotes[inst.key]
+
+    def rate(self, inst: Instrument) -> float:
+        """Account-currency units per unit of the instrument's currency."""
+        if inst.currency not in self._rates:
+            self._rates[inst.currency] = self.core.market.rate(inst.currency, self.core.currency, self.t)
+        return self._rates[inst.currency]
+
+    def day_change(self, inst: Instrument) -> float:
+        if inst.key not in self._days:
+            bar = self.core.market.day_bar(inst, self.t)
+            self._days[inst.key] = round((bar.close / bar.open - 1) * 100, 2)
+        return self._days[inst.key]
 
 
 def balances(core: SimCore, req: Request) -> Response:
@@ -129,12 +142,12 @@ def balances(core: SimCore, req: Request) -> Response:
 
 def balance_body(core: SimCore, t: float) -> dict[str, Any]:
     cash, positions, orders = core.book.snapshot()
-    quotes = _quotes(core, positions, t)
+    marks = Marks(core, t)
     value = non_margin = margin_used = exposure = unrealized = cost_to_close = 0.0
     for pos in positions:
         inst = pos.inst
-        bid, ask, mid = quotes[inst.key]
-        rate = core.market.rate(inst.currency, core.currency, t)
+        bid, ask, mid = marks.quote(inst)
+        rate = marks.rate(inst)
         worth = pos.amount * mid * rate
         value += worth
         cost_to_close -= abs(pos.amount) * (ask - bid) / 2 * rate
@@ -198,13 +211,11 @@ def balance_body(core: SimCore, t: float) -> dict[str, Any]:
     }
 
 
-def _position_row(
-    core: SimCore, pos: Position, quote: tuple[float, float, float], t: float, groups: set[str]
-) -> dict[str, Any]:
+def _position_row(core: SimCore, pos: Position, marks: Marks, groups: set[str]) -> dict[str, Any]:
     inst, ident = pos.inst, core.identity
-    bid, ask, _ = quote
+    bid, ask, _ = marks.quote(inst)
     current = bid if pos.amount > 0 else ask
-    rate = core.market.rate(inst.currency, core.currency, t)
+    rate = marks.rate(inst)
     pnl = pos.amount * (current - pos.open_price)
     row: dict[str, Any] = {"NetPositionId": net_position_id(inst), "PositionId": pos.position_id}
     if "positionbase" in groups:
@@ -218,7 +229,7 @@ def _position_row(
             "CloseConversionRateSettled": False,
             "ExecutionTimeOpen": iso(pos.opened_at),
             "IsForceOpen": False,
-            "IsMarketOpen": core.is_open(inst, t),
+            "IsMarketOpen": core.is_open(inst, marks.t),
             "LockedByBackOffice": False,
             "OpenPrice": price(inst, pos.open_price),
             "SourceOrderId": pos.source_order_id,
@@ -242,7 +253,7 @@ def _position_row(
             "Exposure": amount(pos.amount) if inst.base else num(pos.amount * current),
             "ExposureCurrency": inst.exposure_currency,
             "ExposureInBaseCurrency": num(pos.amount * current * rate),
-            "InstrumentPriceDayPercentChange": _day_change(core, pos, t),
+            "InstrumentPriceDayPercentChange": marks.day_change(inst),
             "MarketValue": num(pos.amount * current),
             "ProfitLossOnTrade": num(pnl),
             "ProfitLossOnTradeInBaseCurrency": num(pnl * rate),
@@ -263,9 +274,8 @@ def positions(core: SimCore, req: Request) -> Response:
     net_id = req.query.get("NetPositionId")
     if net_id:
         held = [p for p in held if net_position_id(p.inst) == net_id]
-    groups = field_groups(req, ("PositionBase", "PositionView"))
-    quotes = _quotes(core, held, req.now)
-    return paged(req, [_position_row(core, p, quotes[p.inst.key], req.now, groups) for p in held])
+    groups, marks = field_groups(req, ("PositionBase", "PositionView")), Marks(core, req.now)
+    return paged(req, held, lambda pos: _position_row(core, pos, marks, groups))
 
 
 def net_positions(core: SimCore, req: Request) -> Response:
@@ -276,25 +286,18 @@ def net_positions(core: SimCore, req: Request) -> Response:
     by_key: dict[str, list[Position]] = {}
     for pos in held:
         by_key.setdefault(pos.inst.key, []).append(pos)
-    quotes = _quotes(core, held, req.now)
-    groups = field_groups(req, ("NetPositionBase", "NetPositionView"))
-    rows = [_net_row(core, lots, quotes[key], orders, req.now, groups) for key, lots in by_key.items()]
-    return paged(req, rows)
+    groups, marks = field_groups(req, ("NetPositionBase", "NetPositionView")), Marks(core, req.now)
+    return paged(req, list(by_key.values()), lambda lots: _net_row(core, lots, marks, orders, groups))
 
 
 def _net_row(
-    core: SimCore,
-    lots: list[Position],
-    quote: tuple[float, float, float],
-    orders: list[Order],
-    t: float,
-    groups: set[str],
+    core: SimCore, lots: list[Position], marks: Marks, orders: list[Order], groups: set[str]
 ) -> dict[str, Any]:
     inst, ident = lots[0].inst, core.identity
-    bid, ask, _ = quote
+    bid, ask, _ = marks.quote(inst)
     total = round(sum(p.amount for p in lots), 8)
     current = bid if total >= 0 else ask
-    rate = core.market.rate(inst.currency, core.currency, t)
+    rate = marks.rate(inst)
     side = [p for p in lots if (p.amount > 0) == (total > 0)] or lots
     average = sum(p.amount * p.open_price for p in side) / sum(p.amount for p in side)
     pnl = sum(p.amount * ((bid if p.amount > 0 else ask) - p.open_price) for p in lots)
@@ -309,7 +312,7 @@ def _net_row(
             "CanBeClosed": total != 0,
             "ClientId": ident.client_id,
             "HasForceOpenPositions": False,
-            "IsMarketOpen": core.is_open(inst, t),
+            "IsMarketOpen": core.is_open(inst, marks.t),
             "NonTradableReason": "None",
             "NumberOfRelatedOrders": 0,
             "OpeningDirection": "Buy" if total > 0 else ("Sell" if total < 0 else "None"),
@@ -333,7 +336,7 @@ def _net_row(
             "CurrentPriceType": "Bid" if total >= 0 else "Ask",
             "Exposure": amount(total) if inst.base else num(total * current),
             "ExposureInBaseCurrency": num(total * current * rate),
-            "InstrumentPriceDayPercentChange": _day_change(core, lots[0], t),
+            "InstrumentPriceDayPercentChange": marks.day_change(inst),
             "PositionCount": len(lots),
             "PositionsNotClosedCount": len(lots),
             "ProfitLossOnTrade": num(pnl),
@@ -346,43 +349,44 @@ def _net_row(
 
 
 def orders_me(core: SimCore, req: Request) -> Response:
-    ident = core.identity
-    rows = []
-    status = (req.query.get("Status") or "Working").lower()
-    for order in core.book.snapshot()[2]:
-        if status != "all" and order.status != "Working":
-            continue
-        inst = order.inst
-        bid, ask, _ = core.market.quote(inst, req.now)
-        current = ask if order.buy_sell == "Buy" else bid
-        row = {
-            "AccountId": ident.account_id,
-            "AccountKey": ident.account_key,
-            "Amount": amount(order.amount),
-            "AssetType": inst.asset_type,
-            "BuySell": order.buy_sell,
-            "CalculationReliability": "Ok",
-            "ClientKey": ident.client_key,
-            "CurrentPrice": current,
-            "CurrentPriceDelayMinutes": 0,
-            "CurrentPriceType": "Ask" if order.buy_sell == "Buy" else "Bid",
-            "DistanceToMarket": price(inst, abs((order.price or current) - current)),
-            "Duration": {"DurationType": order.duration},
-            "IsForceOpen": False,
-            "IsMarketOpen": core.is_open(inst, req.now),
-            "MarketPrice": current,
-            "NonTradableReason": "None",
-            "OpenOrderType": order.order_type,
-            "OrderAmountType": "Quantity",
-            "OrderId": order.order_id,
-            "OrderRelation": "StandAlone",
-            "OrderTime": iso(order.time),
-            "Status": order.status,
-            "Uic": inst.uic,
-        }
-        if order.price is not None:
-            row["Price"] = order.price
-        if order.external_reference is not None:
-            row["ExternalReference"] = order.external_reference
-        rows.append(dict(sorted(row.items())))
-    return paged(req, rows)
+    """Working orders (Status=All: every order the simulator took, filled and cancelled ones too)."""
+    wanted_all = (req.query.get("Status") or "Working").lower() == "all"
+    chosen = [o for o in core.book.snapshot()[2] if wanted_all or o.status == "Working"]
+    marks = Marks(core, req.now)
+    return paged(req, chosen, lambda order: _order_row(core, order, marks))
+
+
+def _order_row(core: SimCore, order: Order, marks: Marks) -> dict[str, Any]:
+    ident, inst = core.identity, order.inst
+    bid, ask, _ = marks.quote(inst)
+    current = ask if order.buy_sell == "Buy" else bid
+    row = {
+        "AccountId": ident.account_id,
+        "AccountKey": ident.account_key,
+        "Amount": amount(order.amount),
+        "AssetType": inst.asset_type,
+        "BuySell": order.buy_sell,
+        "CalculationReliability": "Ok",
+        "ClientKey": ident.client_key,
+        "CurrentPrice": current,
+        "CurrentPriceDelayMinutes": 0,
+        "CurrentPriceType": "Ask" if order.buy_sell == "Buy" else "Bid",
+        "DistanceToMarket": price(inst, abs((order.price or current) - current)),
+        "Duration": {"DurationType": order.duration},
+        "IsForceOpen": False,
+        "IsMarketOpen": core.is_open(inst, marks.t),
+        "MarketPrice": current,
+        "NonTradableReason": "None",
+        "OpenOrderType": order.order_type,
+        "OrderAmountType": "Quantity",
+        "OrderId": order.order_id,
+        "OrderRelation": "StandAlone",
+        "OrderTime": iso(order.time),
+        "Status": order.status,
+        "Uic": inst.uic,
+    }
+    if order.price is not None:
+        row["Price"] = order.price
+    if order.external_reference is not None:
+        row["ExternalReference"] = order.external_reference
+    return dict(sorted(row.items()))

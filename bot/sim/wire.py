@@ -11,6 +11,7 @@ and `$skip` set. `$inlinecount=AllPages` adds `__count`.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -106,8 +107,9 @@ def parse_int(text: str | None) -> int | None:
         return None
 
 
-def page(req: Request, rows: list[Any]) -> dict[str, Any] | Response:
-    """One page of rows with `__next` when more remain; a 400 Response for a bad $top/$skip."""
+def page(req: Request, rows: list[Any], render: Callable[[Any], Any] | None = None) -> dict[str, Any] | Response:
+    """One page of rows (each passed through `render` when given, so only the page is rendered) with `__next`
+    when more remain; a 400 Response for a bad $top/$skip."""
     top, skip = parse_int(req.query.get("$top", str(MAX_PAGE))), parse_int(req.query.get("$skip", "0"))
     if top is None or skip is None or top < 0 or skip < 0:
         return model_state({"$top": ["$top and $skip must be non-negative integers"]})
@@ -119,13 +121,14 @@ def page(req: Request, rows: list[Any]) -> dict[str, Any] | Response:
         out["__next"] = f"{req.base_url}{req.path}?{query}"
     if (req.query.get("$inlinecount") or "").lower() == "allpages":
         out["__count"] = len(rows)
-    out["Data"] = rows[skip : skip + top]
+    chosen = rows[skip : skip + top]
+    out["Data"] = [render(row) for row in chosen] if render else chosen
     return out
 
 
-def paged(req: Request, rows: list[Any]) -> Response:
+def paged(req: Request, rows: list[Any], render: Callable[[Any], Any] | None = None) -> Response:
     """A 200 Response with one page of rows (or the 400 for bad paging parameters)."""
-    result = page(req, rows)
+    result = page(req, rows, render)
     return result if isinstance(result, Response) else ok(result)
 
 
