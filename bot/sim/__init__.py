@@ -6,8 +6,9 @@
         sim.control.state()
 
 Modules: config (settings, clock), catalogue (instruments), market (prices, bars), schedule (sessions),
-book (account), ratelimit, faults, auth (tokens, OAuth), wire (request/response, errors, paging),
-routes_* and orders (endpoints), gateway (per-request pipeline), control (test hooks), server (HTTP).
+book (account), valuation (balances), ratelimit, faults, auth (tokens, OAuth), wire (request/response, errors,
+paging), shapes (shared wire pieces), routes_* and orders (endpoints), routes (the table), gateway (per-request
+pipeline), control (test hooks), server (HTTP), core (holds it all together).
 """
 
 from bot.sim.config import SimConfig

@@ -21,7 +21,7 @@ from typing import Any
 from bot.sim.catalogue import Instrument
 from bot.sim.config import iso
 from bot.sim.core import SimCore
-from bot.sim.routes_port import balance_body
+from bot.sim.valuation import balance_body
 
 
 class SimControl:

@@ -20,8 +20,8 @@ from typing import Any
 
 from bot.sim.catalogue import KNOWN_ASSET_TYPES, Instrument
 from bot.sim.core import SimCore
-from bot.sim.routes_port import balance_body
 from bot.sim.shapes import MARGIN_RATES
+from bot.sim.valuation import balance_body
 from bot.sim.wire import Request, Response, error, error_info, model_state, num, ok
 
 ORDER_TYPES = {
