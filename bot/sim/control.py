@@ -103,6 +103,7 @@ class SimControl:
         """Everything counted so far, plus the account: positions (net amount per key), orders and cash."""
         core = self._core
         now = core.now()
+        core.book.roll_day(now)
         cash, positions, orders = core.book.snapshot()
         net: dict[str, float] = {}
         for pos in positions:

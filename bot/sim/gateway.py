@@ -91,7 +91,7 @@ def handle(core: SimCore, method: str, target: str, headers: dict[str, str], bod
             return Action(Response(401), latency)
         session = "anonymous"
     placing = is_order_placement(method, sub)
-    fault = core.faults.pick(method, sub, placing)
+    fault = core.faults.pick(method, path, placing)
     if fault is not None and fault.kind not in _AFTER_HANDLER:
         action = fault_action(core, fault, session, group)
         action.delay += latency

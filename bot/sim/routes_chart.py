@@ -2,9 +2,11 @@
 
 Parameters: AssetType, Uic, Horizon (REFERENCE's list, else 400), Count (1..1200, default 1200), Mode (From|UpTo)
 with Time, FieldGroups (Data by default; ChartInfo, DisplayAndFormat). `Data` is oldest first; `Time` is the bar's
-start (UTC, ISO with Z) and the last sample is the bar still forming when the request reaches now. FX, FxCrypto,
-FxForwards and CFD samples carry only Time + Open/High/Low/Close Bid/Ask; Stock and Etf samples carry Time, Open,
-High, Low, Close, Volume, Interest. A wrong Uic/AssetType pair is 404.
+start (UTC, ISO with Z) and the last sample is the bar still forming when the request reaches now. Bars are
+aligned to whole multiples of the horizon since 1970-01-01 (so weekly bars start on Thursdays and a 43200-minute
+bar is 30 days), and run around the clock, also while a market is closed. FX, FxCrypto, FxForwards and CFD
+samples carry only Time + Open/High/Low/Close Bid/Ask; Stock and Etf samples carry Time, Open, High, Low, Close,
+Volume, Interest. A wrong Uic/AssetType pair is 404.
 Rows are written with fixed decimals (1.07000) straight into the body; the completed part of recent answers is
 cached (a few MB), so repeated polls within one bar cost little.
 """
@@ -16,6 +18,7 @@ import math
 import threading
 import time
 from collections import OrderedDict
+from datetime import datetime, timedelta
 
 from bot.sim.catalogue import EXCHANGES, KNOWN_ASSET_TYPES, Instrument
 from bot.sim.config import parse_iso
@@ -110,6 +113,8 @@ def _rows(inst: Instrument, bars: list[Bar]) -> str:
 
 def _stamp(t: float) -> str:
     """A bar start as in Saxo's chart samples, e.g. 2026-07-04T13:05:00.000000Z."""
+    if t < 0:  # long horizons reach back centuries; strftime would not pad a 3-digit year
+        return (datetime(1970, 1, 1) + timedelta(seconds=t)).isoformat(timespec="microseconds") + "Z"
     return time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime(t))
 
 

@@ -54,6 +54,15 @@ def test_truncated_json_is_processed_but_unreadable(api: Api, sim: SimServer) ->
     assert api.get("/port/v1/accounts/me").json()["Data"]
 
 
+def test_truncated_order_answer_still_placed_the_order(api: Api, sim: SimServer) -> None:
+    sim.control.queue_fault("truncated_json", method="POST", path_contains="/sim/openapi/trade/v2/orders")
+    answer = api.post(ORDERS, market_order())
+    assert answer.status_code == 200
+    with pytest.raises(ValueError):
+        answer.json()
+    assert len(_orders(sim)) == 1
+
+
 def test_injected_429_has_exhausted_headers_and_no_effect(api: Api, sim: SimServer) -> None:
     sim.control.queue_fault("429", method="POST")
     answer = api.post(ORDERS, market_order())

@@ -198,3 +198,12 @@ def test_a_500_instrument_synthetic_watchlist(api: Api, sim: SimServer) -> None:
     details = api.get("/ref/v1/instruments/details/100042/Stock").json()
     assert (details["Symbol"], details["AssetType"]) == ("SYNTH100042:xnas", "Stock")
     assert time.perf_counter() - started < 5
+
+
+@pytest.mark.parametrize("horizon", [10080, 43200, 129600, 518400])
+def test_long_horizons_reach_back_with_valid_times(api: Api, horizon: int) -> None:
+    samples = _chart(api, "Stock:211", horizon)
+    assert len(samples) == 1200
+    first = parse_iso(samples[0]["Time"])
+    assert parse_iso(samples[1]["Time"]) - first == horizon * 60
+    assert all(s["Close"] > 0 for s in samples)
