@@ -53,8 +53,7 @@ DURATION_TYPES = {
 class Ticket:
     """A well-formed order request."""
 
-    inst: Instrument | None
-    uic: int
+    inst: Instrument | None  # None: no such (Uic, AssetType)
     buy_sell: str
     amount: float
     order_type: str
@@ -110,17 +109,16 @@ def parse(core: SimCore, body: Any, placing: bool) -> Ticket | Response:
     inst = core.catalogue.get(body["Uic"], body["AssetType"])
     groups = body.get("FieldGroups") if isinstance(body.get("FieldGroups"), list) else []
     return Ticket(
-        inst,
-        body["Uic"],
-        body["BuySell"],
-        float(body["Amount"]),
-        body["OrderType"],
-        duration["DurationType"],
-        body.get("OrderPrice"),
-        reference,
-        bool(body.get("ManualOrder")),
-        "IsForceOpen" in body,
-        frozenset(str(g).lower() for g in groups),
+        inst=inst,
+        buy_sell=body["BuySell"],
+        amount=float(body["Amount"]),
+        order_type=body["OrderType"],
+        duration=duration["DurationType"],
+        price=body.get("OrderPrice"),
+        external_reference=reference,
+        manual=bool(body.get("ManualOrder")),
+        force_open="IsForceOpen" in body,
+        groups=frozenset(str(g).lower() for g in groups),
     )
 
 

@@ -69,12 +69,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(Response(411, {"ErrorCode": "LengthRequired", "Message": "Send a Content-Length."}))
             self.close_connection = True
             return
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
+        length_text = self.headers.get("Content-Length") or "0"
+        if not length_text.isdigit():
+            self._send(Response(400, {"ErrorCode": "BadRequest", "Message": "Invalid Content-Length."}))
+            self.close_connection = True
+            return
+        body = self.rfile.read(int(length_text)) if int(length_text) else b""
         path = self.path.split("?", 1)[0]
         if path.startswith("/__sim/"):
             status, payload = self.server.control.handle_http(self.command, path, body)
-            self._send(Response(status, payload))
+            self._send(Response(status, payload), counted=False)
             return
         headers = {name.lower(): value for name, value in self.headers.items()}
         action: Action = handle(self.server.core, self.command, self.path, headers, body)
@@ -86,9 +90,11 @@ class _Handler(BaseHTTPRequestHandler):
                 "%s %s -> %s (%.1f ms)", self.command, self.path, status, (time.perf_counter() - started) * 1000
             )
 
-    def _send(self, response: Response) -> int:
+    def _send(self, response: Response, counted: bool = True) -> int:
+        """Write the whole answer in one go; control answers are not counted in the statistics."""
         payload = response.payload()
-        self.server.core.stats.count(status=response.status)
+        if counted:
+            self.server.core.stats.count(status=response.status)
         try:
             self.send_response_only(response.status)
             self.send_header("Date", self.date_time_string())
@@ -130,11 +136,9 @@ class SimServer:
         self.control = SimControl(self.core)
         self._httpd = _HTTPServer((host, port), self.core, self.control, log_requests)
         bound_host, bound_port = self._httpd.server_address[:2]
-        shown = "127.0.0.1" if bound_host in ("0.0.0.0", "") else str(bound_host)
-        self.host, self.port = shown, int(bound_port)
-        if ":" in shown:
-            shown = f"[{shown}]"
-        self.auth_base_url = f"http://{shown}:{self.port}"
+        self.host = "127.0.0.1" if bound_host in ("0.0.0.0", "") else str(bound_host)
+        self.port = int(bound_port)
+        self.auth_base_url = f"http://{self.host}:{self.port}"
         self.base_url = self.auth_base_url + BASE_PATH
         self.core.base_url = self.base_url
         self._thread: threading.Thread | None = None
