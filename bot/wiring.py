@@ -113,8 +113,12 @@ def build_context(
     store: Store | None = None,
     base_url: str | None = None,
     tokens: TokenProvider | None = None,
+    http_options: dict[str, Any] | None = None,
 ) -> Context:
-    """Everything a cycle needs, built once. `base_url`/`tokens` override the environment (tests)."""
+    """Everything a cycle needs, built once.
+
+    `base_url`/`tokens` override the environment and `http_options` reach `SaxoHttp` (tests inject a sleep).
+    """
     from bot.saxo import SaxoClient
 
     strategy = load_strategy(settings.strategy, settings.strategy_params)
@@ -129,7 +133,7 @@ def build_context(
     if tokens is None:
         raise ConfigError("SAXO_ACCESS_TOKEN", "no credentials for the Saxo client")
     metrics = Metrics()
-    saxo = SaxoClient.connect(base_url or "", tokens, on_request=metrics.saxo_request)
+    saxo = SaxoClient.connect(base_url or "", tokens, on_request=metrics.saxo_request, **(http_options or {}))
     try:
         account = saxo.account(settings.saxo_account_key)
     except BaseException:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from bot.clock import SystemClock
 from bot.config import load_settings
 from bot.saxo import ManualToken
 from bot.sim import SimConfig, SimServer
@@ -50,13 +51,40 @@ def sim() -> Iterator[SimServer]:
         server.stop()
 
 
+class RecordingClock(SystemClock):
+    """Real time; every wait is recorded, and waits over 2 s (a rate-limit window) are not slept.
+
+    The simulator runs in real time, so the 1-order-per-second pacing must really happen; a minute-long
+    rate-limit window wait after an injected 429 need not (the injected fault is one-shot).
+    """
+
+    def __init__(self) -> None:
+        self.slept: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        if seconds <= 2:
+            super().sleep(seconds)
+
+
 @pytest.fixture
-def make_ctx(sim: SimServer, bot_env: dict[str, str]) -> Iterator[Callable[..., Context]]:
+def clock() -> RecordingClock:
+    return RecordingClock()
+
+
+@pytest.fixture
+def make_ctx(sim: SimServer, bot_env: dict[str, str], clock: RecordingClock) -> Iterator[Callable[..., Context]]:
     built: list[Context] = []
 
     def make(**overrides: Any) -> Context:
         settings = load_settings(env_file=None, overrides=overrides)
-        ctx = build_context(settings, base_url=sim.base_url, tokens=ManualToken(TOKEN))
+        ctx = build_context(
+            settings,
+            base_url=sim.base_url,
+            tokens=ManualToken(TOKEN),
+            clock=clock,
+            http_options={"sleep": clock.sleep},
+        )
         built.append(ctx)
         return ctx
 
