@@ -2,7 +2,7 @@
 
 HTTP (no token needed; JSON bodies use the keyword names of the Python methods):
     POST   /__sim/faults          set_faults(latency_ms, error_rate, kinds, seed, timeout_seconds)
-    POST   /__sim/faults/queue    queue_fault(kind, method, path_contains, count, timeout_seconds)
+    POST   /__sim/faults/queue    queue_fault(kind, method, path_contains, count, timeout_seconds, path)
     DELETE /__sim/faults          clear_faults()
     POST   /__sim/script          script_cross(instrument_key, direction, horizon)
     GET    /__sim/state           state()
@@ -55,9 +55,11 @@ class SimControl:
         path_contains: str | None = None,
         count: int = 1,
         timeout_seconds: float = 30.0,
+        path: str | None = None,
     ) -> None:
-        """A deterministic fault for the next `count` requests that match."""
-        self._core.faults.queue_fault(kind, method, path_contains, count, timeout_seconds)
+        """A deterministic fault for the next `count` requests that match: `path_contains` is a fragment of the
+        path, `path` the exact path below the OpenAPI base (e.g. "/trade/v2/orders", not its /precheck)."""
+        self._core.faults.queue_fault(kind, method, path_contains, count, timeout_seconds, path)
 
     def clear_faults(self) -> None:
         self._core.faults.clear()

@@ -38,7 +38,15 @@ class _Queued:
     fault: Fault
     method: str | None
     path_contains: str | None
+    path: str | None
     count: int
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.method not in (None, method):
+            return False
+        if self.path_contains and self.path_contains not in path:
+            return False
+        return not self.path or path.rstrip("/").endswith(self.path.rstrip("/"))
 
 
 def _check_kinds(kinds: list[str] | tuple[str, ...]) -> None:
@@ -93,13 +101,15 @@ class FaultInjector:
         path_contains: str | None = None,
         count: int = 1,
         timeout_seconds: float = 30.0,
+        path: str | None = None,
     ) -> None:
-        """One-shot fault for the next `count` requests matching method and path fragment."""
+        """One-shot fault for the next `count` requests matching the method, a path fragment (`path_contains`,
+        so "/trade/v2/orders" also hits ".../orders/precheck") and/or the exact path below the OpenAPI base
+        (`path`, e.g. "/trade/v2/orders" hits order placement only)."""
         _check_kinds([kind])
+        fault = Fault(kind, float(timeout_seconds))
         with self._lock:
-            self._queue.append(
-                _Queued(Fault(kind, float(timeout_seconds)), method and method.upper(), path_contains, int(count))
-            )
+            self._queue.append(_Queued(fault, method and method.upper(), path_contains, path, int(count)))
 
     def pick(self, method: str, path: str, is_order: bool) -> Fault | None:
         """The fault for this request, if any (and count it as served)."""
@@ -107,7 +117,7 @@ class FaultInjector:
             for item in self._queue:
                 if item.fault.kind in AFTER_COMMIT and not is_order:
                     continue
-                if item.method not in (None, method) or (item.path_contains and item.path_contains not in path):
+                if not item.matches(method, path):
                     continue
                 item.count -= 1
                 if item.count <= 0:
@@ -129,7 +139,13 @@ class FaultInjector:
                 "error_rate": self._rate,
                 "kinds": list(self._kinds),
                 "queued": [
-                    {"kind": q.fault.kind, "method": q.method, "path_contains": q.path_contains, "count": q.count}
+                    {
+                        "kind": q.fault.kind,
+                        "method": q.method,
+                        "path_contains": q.path_contains,
+                        "path": q.path,
+                        "count": q.count,
+                    }
                     for q in self._queue
                 ],
             }

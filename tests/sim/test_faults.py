@@ -152,6 +152,14 @@ def test_queue_filters_and_counts(api: Api, sim: SimServer) -> None:
         sim.control.queue_fault("explode")
 
 
+def test_exact_path_spares_the_precheck(api: Api, sim: SimServer) -> None:
+    sim.control.queue_fault("503", method="POST", path="/trade/v2/orders")
+    assert api.post(ORDERS + "/precheck", market_order()).status_code == 200
+    assert api.post(ORDERS, market_order()).status_code == 503
+    sim.control.queue_fault("503", method="POST", path_contains="/trade/v2/orders")
+    assert api.post(ORDERS + "/precheck", market_order(amount=3)).status_code == 503
+
+
 def test_random_faults_follow_their_seed(api: Api, sim: SimServer) -> None:
     def run() -> list[int]:
         sim.control.set_faults(error_rate=0.5, kinds=["500", "503"], seed=42)
