@@ -9,15 +9,17 @@ one finish its current order, and shut everything down.
 from __future__ import annotations
 
 import signal
+from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
 
-from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.blocking import BlockingScheduler
 from loguru import logger
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 
 from bot.budget import budget_warnings
@@ -26,10 +28,13 @@ from bot.lock import InstanceLock, lock_path_for
 from bot.ops import start_health_server
 from bot.triggers import build_trigger, describe_trigger
 from jobs import runtime
+from jobs.events import on_job_event, report_missed_runs
 
 CYCLE_JOB_ID = "trading_cycle"
 HEARTBEAT_JOB_ID = "heartbeat"
 HEARTBEAT_SECONDS = 300
+TOKEN_JOB_ID = "token_refresh"
+TOKEN_REFRESH_SECONDS = 60
 
 
 def misfire_grace_seconds(interval_seconds: float) -> int:
@@ -67,24 +72,6 @@ def build_scheduler(settings: Settings, engine: Engine, executor: ThreadPoolExec
     )
 
 
-def report_missed_runs(settings: Settings, engine: Engine, now: datetime) -> None:
-    """Before re-registering, log a cycle the previous process was due to run but never did."""
-    try:
-        with engine.connect() as conn:
-            stamp = conn.execute(
-                text(f"SELECT next_run_time FROM {settings.jobstore_table} WHERE id = :id"), {"id": CYCLE_JOB_ID}
-            ).scalar()
-    except Exception:  # no table yet: a first start
-        return
-    if stamp is None:
-        return
-    due = datetime.fromtimestamp(float(stamp), UTC)
-    if (now - due).total_seconds() > misfire_grace_seconds(settings.cycle_interval_seconds):
-        message = f"missed cycles since {due.isoformat()} while the bot was not running (not replayed)"
-        logger.warning(message)
-        runtime.record_event("job_missed", message)
-
-
 def register_jobs(scheduler: BlockingScheduler, settings: Settings, now: datetime) -> None:
     from bot.wiring import fixed_window
 
@@ -114,6 +101,21 @@ def register_jobs(scheduler: BlockingScheduler, settings: Settings, now: datetim
         max_instances=1,
         misfire_grace_time=60,
     )
+    if settings.saxo_auth_mode == "oauth" and settings.saxo_env != "local":
+        scheduler.add_job(
+            "jobs.trading_cycle:refresh_token",
+            trigger="interval",
+            seconds=TOKEN_REFRESH_SECONDS,
+            id=TOKEN_JOB_ID,
+            name="token refresh",
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=30,
+        )
+    else:
+        with suppress(JobLookupError):
+            scheduler.remove_job(TOKEN_JOB_ID)
     logger.info("trading cycle scheduled {}", describe_trigger(trigger))
     if window is not None and not window.is_open(now)[0]:
         logger.info(
@@ -121,23 +123,6 @@ def register_jobs(scheduler: BlockingScheduler, settings: Settings, now: datetim
             window.is_open(now)[1],
             window.next_open(now).isoformat(),
         )
-
-
-def on_job_event(event: JobExecutionEvent) -> None:
-    """Job errors, misses and max-instance skips become log lines and `events` rows."""
-    if event.code == EVENT_JOB_ERROR:
-        kind, message = "job_error", f"job {event.job_id} failed: {event.exception!r}"
-        logger.opt(exception=event.exception).error(message)
-    elif event.code == EVENT_JOB_MISSED:
-        kind, message = "job_missed", f"job {event.job_id} missed its run at {event.scheduled_run_time} (not replayed)"
-        logger.warning(message)
-    else:
-        kind, message = (
-            "max_instances",
-            f"job {event.job_id} still running; the run at {event.scheduled_run_time} skipped",
-        )
-        logger.warning(message)
-    runtime.record_event(kind, message)
 
 
 def run_scheduler(settings: Settings) -> int:
@@ -160,7 +145,13 @@ def run_scheduler(settings: Settings) -> int:
             for warning in budget_warnings(settings.items, ctx.strategy.horizon, settings.cycle_interval_seconds):
                 logger.warning(warning)
             now = ctx.clock.now()
-            report_missed_runs(settings, engine, now)
+            report_missed_runs(
+                engine,
+                settings.jobstore_table,
+                CYCLE_JOB_ID,
+                misfire_grace_seconds(settings.cycle_interval_seconds),
+                now,
+            )
             scheduler.add_listener(on_job_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
             register_jobs(scheduler, settings, now)
             _install_signal_handlers()

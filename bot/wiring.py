@@ -43,6 +43,7 @@ class Context:
     bars: BarCache
     pool: ThreadPoolExecutor
     metrics: Metrics = field(default_factory=lambda: Metrics())
+    tokens: Any = None  # the TokenProvider; OAuth tokens are refreshed on a schedule in the long-running process
     sim: Any = None  # the embedded simulator in local mode
     stop: threading.Event = field(default_factory=threading.Event)  # set on SIGINT/SIGTERM: finish the order, stop
     extras: dict[str, Any] = field(default_factory=dict)
@@ -55,6 +56,8 @@ class Context:
         """Close HTTP sessions, stop the pool and the simulator, dispose engines."""
         self.pool.shutdown(wait=True, cancel_futures=True)
         self.saxo.close()
+        if hasattr(self.tokens, "close"):
+            self.tokens.close()
         self.store.dispose()
         if self.sim is not None:
             self.sim.stop()

@@ -6,7 +6,7 @@ import os
 
 from loguru import logger
 
-from bot.errors import AuthError
+from bot.errors import AuthError, BotError
 from bot.ops import observe_cycle
 from jobs import runtime
 
@@ -59,3 +59,19 @@ def heartbeat() -> None:
         runtime.state["last_status"],
         runtime.state["last_cycle_at"],
     )
+
+
+def refresh_token() -> None:
+    """Refresh OAuth tokens ahead of expiry (access tokens live 20 minutes, refresh tokens 1 hour)."""
+    ctx = runtime.current()
+    refresh = getattr(ctx.tokens, "refresh_if_due", None)
+    if refresh is None or ctx.stop.is_set():
+        return
+    try:
+        if refresh():
+            logger.info("OAuth tokens refreshed")
+    except AuthError as exc:
+        logger.critical("token refresh refused: {}; stopping. Log in again: python main.py login", exc)
+        runtime.request_stop(exit_code=3)
+    except BotError as exc:  # network trouble: the next run (or the next request) tries again
+        logger.warning("token refresh failed, will retry: {}", exc)

@@ -1,4 +1,4 @@
-"""End-to-end fixtures: a real simulator on 127.0.0.1 and a bot context wired to it, state in tmp_path."""
+"""Shared fixtures: a real simulator on 127.0.0.1 and a bot context wired to it, state in tmp_path."""
 
 from __future__ import annotations
 

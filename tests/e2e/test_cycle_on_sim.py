@@ -69,7 +69,7 @@ def test_sell_signal_closes_the_long_position(sim, make_ctx) -> None:
 def test_an_unknown_instrument_is_skipped_and_the_rest_trade(sim, make_ctx, monkeypatch) -> None:
     import json
 
-    from tests.e2e.conftest import WATCHLIST
+    from tests.conftest import WATCHLIST
 
     monkeypatch.setenv(
         "WATCHLIST", json.dumps([*WATCHLIST, {"asset_type": "Stock", "uic": 99999999, "symbol": "NOPE"}])
