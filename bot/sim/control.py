@@ -74,9 +74,10 @@ class SimControl:
         core, inst = self._core, self._instrument(instrument_key)
         now = core.now()
         mid = core.market.quote(inst, now)[2]
-        change = float(amount) - core.book.net_amount(inst.key)
-        cash_delta = -change * mid * core.market.rate(inst.currency, core.currency, now)
-        core.book.set_position(inst, float(amount), mid, cash_delta, now)
+        rate = core.market.rate(inst.currency, core.currency, now)
+        with core.book.lock:
+            change = float(amount) - core.book.net_amount(inst.key)
+            core.book.set_position(inst, float(amount), mid, -change * mid * rate, now)
 
     def set_clock_offset(self, seconds: float) -> None:
         """The simulator's now becomes wall clock + seconds (tokens, bars, schedules, limits, netting)."""

@@ -299,5 +299,5 @@ class Market:
         self._forget(inst)
 
     def _forget(self, inst: Instrument) -> None:
-        for key in [k for k in self._bounds if k[0] == inst.key]:
-            del self._bounds[key]
+        for key in [k for k in list(self._bounds) if k[0] == inst.key]:  # list(): other threads may add keys
+            self._bounds.pop(key, None)
