@@ -91,72 +91,24 @@ class Book:
             netted.append(replace(side[0], amount=total, open_price=price))
         self.positions = netted
 
-    def fill(
-        self,
-        inst: Instrument,
-        buy_sell: str,
-        amount: float,
-        price: float,
-        cash_delta: float,
-        now: float,
-        duration: str,
-        external_reference: str | None,
-        request_id: str | None,
-        manual: bool,
-    ) -> Order:
-        """Record a filled market order: a new position and the cash it moved."""
+    def fill(self, draft: Order, cash_delta: float) -> Order:
+        """Record a market order filled at `draft.fill_price` (its id is given here): a new position, the cash."""
         with self.lock:
-            order = Order(
-                self._order_id(),
-                inst,
-                buy_sell,
-                amount,
-                "Market",
-                duration,
-                "Filled",
-                now,
-                fill_price=price,
-                external_reference=external_reference,
-                request_id=request_id,
-                manual_order=manual,
-            )
-            signed = amount if buy_sell == "Buy" else -amount
+            order = replace(draft, order_id=self._order_id(), status="Filled")
+            signed = order.amount if order.buy_sell == "Buy" else -order.amount
+            price = float(order.fill_price or 0.0)
             self.positions.append(
-                Position(self._position_id(), inst, signed, price, now, order.order_id, external_reference)
-            )
+                Position(self._position_id(), order.inst, signed, price, order.time, order.order_id,
+                         order.external_reference)
+            )  # fmt: skip
             self.orders.append(order)
             self.cash += cash_delta
             return order
 
-    def add_working(
-        self,
-        inst: Instrument,
-        buy_sell: str,
-        amount: float,
-        order_type: str,
-        price: float,
-        now: float,
-        duration: str,
-        external_reference: str | None,
-        request_id: str | None,
-        manual: bool,
-    ) -> Order:
+    def add_working(self, draft: Order) -> Order:
         """Record a resting (limit) order; the simulator never fills these."""
         with self.lock:
-            order = Order(
-                self._order_id(),
-                inst,
-                buy_sell,
-                amount,
-                order_type,
-                duration,
-                "Working",
-                now,
-                price=price,
-                external_reference=external_reference,
-                request_id=request_id,
-                manual_order=manual,
-            )
+            order = replace(draft, order_id=self._order_id(), status="Working")
             self.orders.append(order)
             return order
 

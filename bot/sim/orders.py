@@ -15,9 +15,10 @@ pay the spread only. Cash needed: value + commission for cash-settled buys, the 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from bot.sim.book import Order
 from bot.sim.catalogue import KNOWN_ASSET_TYPES, Instrument
 from bot.sim.core import SimCore
 from bot.sim.shapes import MARGIN_RATES
@@ -273,34 +274,15 @@ def place(core: SimCore, req: Request) -> Response:
         except Rejected as exc:
             core.stats.count(event="orders_rejected")
             return error_info(exc.code, exc.message)
+        draft = Order("", inst, ticket.buy_sell, ticket.amount, ticket.order_type, ticket.duration, "", req.now,
+                      external_reference=ticket.external_reference, request_id=request_id,
+                      manual_order=ticket.manual)  # fmt: skip
         if ticket.order_type == "Limit":
-            order = core.book.add_working(
-                inst,
-                ticket.buy_sell,
-                ticket.amount,
-                "Limit",
-                float(ticket.price or 0),
-                req.now,
-                ticket.duration,
-                ticket.external_reference,
-                request_id,
-                ticket.manual,
-            )
+            order = core.book.add_working(replace(draft, price=float(ticket.price or 0)))
         else:
             signed = ticket.amount if ticket.buy_sell == "Buy" else -ticket.amount
             cash_delta = -signed * figures["fill"] * figures["rate"] - figures["commission"]
-            order = core.book.fill(
-                inst,
-                ticket.buy_sell,
-                ticket.amount,
-                figures["fill"],
-                cash_delta,
-                req.now,
-                ticket.duration,
-                ticket.external_reference,
-                request_id,
-                ticket.manual,
-            )
+            order = core.book.fill(replace(draft, fill_price=figures["fill"]), cash_delta)
     core.stats.count(event="orders_placed")
     return ok({"OrderId": order.order_id})
 
