@@ -47,24 +47,24 @@ def reconcile_at_startup(ctx: Context) -> ReconcileReport:
         log.error("reconciliation skipped: {}", report.error)
         ctx.store.add_event("reconcile", report.error, at=now)
         return report
-    at_saxo: dict[str, str] = {}
+    at_saxo: dict[str, tuple[str | None, str]] = {}  # ExternalReference -> (OrderId if known, where it was seen)
     for order in open_orders:
         if order.external_reference:
-            at_saxo[order.external_reference] = order.order_id
-    for position in positions.values():
-        for reference, position_id in zip(position.external_references, position.position_ids, strict=False):
-            at_saxo.setdefault(reference, f"position:{position_id}")
+            at_saxo[order.external_reference] = (order.order_id, f"open order {order.order_id}")
+    for iid, position in positions.items():
+        for reference in position.external_references:
+            at_saxo.setdefault(reference, (None, f"a position in {iid}"))
     for row in ctx.store.orders_needing_reconciliation():
         reference = row.external_reference
         if reference in at_saxo:
             message = (
-                f"order {reference} was recorded {row.status} but Saxo has it ({at_saxo[reference]}); "
+                f"order {reference} was recorded {row.status} but Saxo has it ({at_saxo[reference][1]}); "
                 "now recorded placed"
             )
             ctx.store.update_order(
                 row.id,
                 status="placed",
-                order_id=row.order_id or at_saxo[reference],
+                order_id=row.order_id or at_saxo[reference][0],
                 error_message=f"reconciled at start-up: {message}",
             )
             report.confirmed.append(reference)

@@ -178,6 +178,8 @@ class OrderExecutor:
     def _place(self, result: OrderResult, *, retried: bool = False) -> None:
         intent = result.intent
         log = logger.bind(instrument=intent.instrument_id, phase="place")
+        if not retried:  # write-ahead: if the process dies mid-POST, start-up reconciliation finds this row
+            self._finish(result, "pending", error_message="sent to Saxo; awaiting the answer")
         try:
             order_id = self.saxo.place(intent, self.account_key)
         except SaxoRateLimited as exc:
@@ -211,7 +213,7 @@ class OrderExecutor:
         except SaxoError as exc:
             self._finish(result, "failed", error_code=exc.error_code, error_message=str(exc))
             return
-        self._finish(result, "placed", order_id=order_id)
+        self._finish(result, "placed", order_id=order_id, error_message=None)
         log.success("placed {} {} {}: OrderId {}", intent.side, intent.amount, intent.item.symbol, order_id)
 
     def _lookup(self, result: OrderResult, log: Logger) -> str | bool | None:

@@ -117,16 +117,17 @@ def positions_from_rows(rows: list[Any]) -> dict[str, Position]:
         position_id = opt_id(row, "PositionId")
         if position_id:
             total["ids"].append(position_id)
+    # A long and a short that net to nothing (EndOfDay netting shows both until the day ends) are kept with
+    # amount and exposure 0: their ExternalReferences are how an order that closed a position is found again.
     return {
         iid: Position(
             instrument_id=iid,
             amount=t["amount"],
-            exposure=t["exposure"],
+            exposure=t["exposure"] if t["amount"] != 0 else Decimal(0),
             external_references=tuple(t["refs"]),
             position_ids=tuple(t["ids"]),
         )
         for iid, t in totals.items()
-        if t["amount"] != 0  # a long and a short that net to nothing are no position
     }
 
 

@@ -33,17 +33,10 @@ def test_fault_ends_in_a_known_recorded_state(
 ) -> None:
     sim.control.script_cross("FxSpot:21", "up")
     if method == "POST" and path == "/trade/v2/orders":
-        # The order path is a prefix of the precheck path: trade one instrument and arm the fault after its precheck.
+        # One instrument, so exactly one order POST meets the fault (`path=` matches the path exactly).
         monkeypatch.setenv("WATCHLIST", '[{"asset_type": "FxSpot", "uic": 21, "symbol": "EURUSD", "quantity": 10000}]')
         ctx = make_ctx()
-        precheck = ctx.saxo.precheck
-
-        def precheck_then_arm(intent, account_key):
-            outcome = precheck(intent, account_key)
-            sim.control.queue_fault(kind, method="POST", path_contains="/trade/v2/orders")
-            return outcome
-
-        monkeypatch.setattr(ctx.saxo, "precheck", precheck_then_arm)
+        sim.control.queue_fault(kind, method="POST", path="/trade/v2/orders")
     else:
         ctx = make_ctx()
         sim.control.queue_fault(kind, method=method, path_contains=path)

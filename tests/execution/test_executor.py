@@ -226,3 +226,32 @@ def test_stop_request_sends_no_further_order(store: Store, saxo: FakeSaxo) -> No
             cycle_id, [intent(1)]
         )
     assert saxo.placed == [] and report.results[0].status == "prechecked"
+
+
+def test_row_is_pending_while_the_order_post_is_in_flight(store: Store, saxo: FakeSaxo) -> None:
+    """A process killed mid-POST leaves a `pending` row, which start-up reconciliation resolves."""
+    seen: list[str] = []
+    real_place = saxo.place
+
+    def place(intent: OrderIntent, account_key: str) -> str:
+        rows = store.orders_needing_reconciliation()
+        seen.extend(r.status for r in rows if r.external_reference == intent.external_reference)
+        return real_place(intent, account_key)
+
+    saxo.place = place  # type: ignore[method-assign]
+    _, rows = run(store, saxo, [intent(1)])
+    assert seen == ["pending"]
+    assert rows["sb-1-Stock-1-B"].status == "placed" and rows["sb-1-Stock-1-B"].error_message is None
+
+
+def test_no_order_is_sent_when_the_pending_mark_cannot_be_written(store: Store, saxo: FakeSaxo, monkeypatch) -> None:
+    real_update = store.update_order
+
+    def update(row_id: int, **fields):
+        if fields.get("status") == "pending":
+            raise StoreError("disk full")
+        return real_update(row_id, **fields)
+
+    monkeypatch.setattr(store, "update_order", update)
+    report, _ = run(store, saxo, [intent(1)])
+    assert saxo.placed == [] and report.store_failed

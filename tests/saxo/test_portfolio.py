@@ -145,12 +145,15 @@ def test_positions_are_summed_per_instrument_over_open_positions(rsps, client):
         position(21, 70000, status="Closed", base_exposure=77000),  # end-of-day netting leftover
         position(21700189, 0.5, asset_type="FxCrypto", status=None, base_exposure=30000),
         position(211, -10, asset_type="Stock", base_exposure=-1500),
-        position(300, 5, asset_type="Stock"),
-        position(300, -5, asset_type="Stock"),  # nets to nothing
+        position(300, 5, asset_type="Stock", base_exposure=500, ExternalReference="open-300"),
+        position(300, -5, asset_type="Stock", base_exposure=-500, ExternalReference="close-300"),  # nets to nothing
     ]
     rsps.add("GET", url(POSITIONS), json={"Data": rows})
     positions = client.positions()
-    assert sorted(positions) == ["FxCrypto:21700189", "FxSpot:21", "Stock:211"]
+    assert sorted(positions) == ["FxCrypto:21700189", "FxSpot:21", "Stock:211", "Stock:300"]
+    # Flat, but kept: the closing order's ExternalReference is how reconciliation finds it again.
+    flat = positions["Stock:300"]
+    assert (flat.amount, flat.exposure, flat.external_references) == (0, 0, ("open-300", "close-300"))
     eurusd = positions["FxSpot:21"]
     assert eurusd.amount == Decimal(150000)
     assert eurusd.exposure == Decimal(165000)
