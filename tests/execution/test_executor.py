@@ -109,7 +109,7 @@ def test_happy_path_places_and_records(store: Store, saxo: FakeSaxo) -> None:
 
 
 def test_dry_run_prechecks_and_never_places(store: Store, saxo: FakeSaxo) -> None:
-    report, rows = run(store, saxo, [intent(1)], dry_run=True)
+    _, rows = run(store, saxo, [intent(1)], dry_run=True)
     assert saxo.placed == []
     assert rows["sb-1-Stock-1-B"].status == "prechecked"
     assert not store.signal_already_acted("Stock:1", "BUY", "2026-11-24T15:00:00.000Z")
@@ -126,7 +126,7 @@ def test_dry_run_prechecks_and_never_places(store: Store, saxo: FakeSaxo) -> Non
 )
 def test_precheck_failure_rejects_that_order_only(store: Store, saxo: FakeSaxo, answer, code: str) -> None:
     saxo.precheck_answers["sb-1-Stock-1-B"] = answer
-    report, rows = run(store, saxo, [intent(1), intent(2)])
+    _, rows = run(store, saxo, [intent(1), intent(2)])
     assert rows["sb-1-Stock-1-B"].status == "rejected" and rows["sb-1-Stock-1-B"].error_code == code
     assert rows["sb-1-Stock-2-B"].status == "placed"
     assert [ref for ref, _ in saxo.placed] == ["sb-1-Stock-2-B"]

@@ -88,7 +88,7 @@ def test_every_line_of_every_sink_is_json_with_cycle_and_instrument(
     failed = next(e for e in in_file if e["record"]["message"] == "precheck failed")
     # the traceback is rendered (and redacted) by bot.log, and stays inside the one JSON line
     assert failed["record"]["extra"]["exception_type"] == "ValueError"
-    assert "Traceback" in failed["text"] and "ValueError: bad amount" in failed["text"]  # the traceback stays inside the one JSON line
+    assert "Traceback" in failed["text"] and "ValueError: bad amount" in failed["text"]
 
 
 def test_json_lines_carry_the_bound_phase(log_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
