@@ -42,7 +42,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from bot.config import load_settings
-    from bot.errors import AuthError, ConfigError, FatalError
+    from bot.errors import AuthError, BotError, ConfigError, FatalError
 
     overrides: dict[str, Any] = {"dry_run": True} if args.dry_run else {}
     try:
@@ -85,6 +85,9 @@ def main(argv: list[str] | None = None) -> int:
         return 3
     except FatalError as exc:
         print(f"saxo-bot: {exc}", file=sys.stderr)
+        return 1
+    except BotError as exc:  # e.g. Saxo unreachable or answering garbage while starting up
+        print(f"saxo-bot: could not start: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 0

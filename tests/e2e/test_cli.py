@@ -95,3 +95,20 @@ def test_check_command_on_the_simulator(tmp_path: Path) -> None:
     done = run_main(["check"], tmp_path)
     assert done.returncode == 0, done.stderr
     assert "check passed" in done.stdout and "account" in done.stdout
+
+
+def test_saxo_unreachable_at_start_is_one_clear_line_and_exit_1(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    done = run_main(
+        ["--single-cycle"],
+        tmp_path,
+        SAXO_ENV="sim",
+        SAXO_ACCESS_TOKEN="tok-abcdef123",
+        SAXO_BASE_URL=f"http://127.0.0.1:{port}/sim/openapi",
+    )
+    assert done.returncode == 1
+    assert "could not start" in done.stderr and "Traceback" not in done.stderr
