@@ -7,16 +7,17 @@ from __future__ import annotations
 
 import secrets
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from loguru import logger
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.domain import Account
-from bot.errors import ConfigError
+from bot.errors import ConfigError, SaxoBadResponse, SaxoRateLimited, SaxoRetryable
 from bot.hours import FixedWindow, HoursGate
 from bot.log import register_secret
 from bot.market_calendar import get_calendar, parse_days
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from bot.store import Store
 
 POOL_SIZE = 16
+T = TypeVar("T")
 
 
 @dataclass
@@ -109,6 +111,26 @@ def start_simulator() -> tuple[Any, str, TokenProvider]:
     return sim, sim.base_url, ManualToken(token)
 
 
+STARTUP_ATTEMPTS = 4
+
+
+def with_startup_retries(call: Callable[[], T], clock: Clock, attempts: int = STARTUP_ATTEMPTS) -> T:
+    """A start-up read that survives a transient bad answer (5xx, HTML page, dropped connection, 429).
+
+    Authentication and configuration errors are not transient and go straight up.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return call()
+        except (SaxoRetryable, SaxoBadResponse, SaxoRateLimited) as exc:
+            if attempt == attempts:
+                raise
+            wait = getattr(exc, "reset_seconds", None) or 2.0 ** (attempt - 1)
+            logger.warning("start-up read failed ({}); trying again in {:g} s", exc, wait)
+            clock.sleep(wait)
+    raise AssertionError("unreachable")
+
+
 def build_context(
     settings: Settings,
     *,
@@ -138,7 +160,7 @@ def build_context(
     metrics = Metrics()
     saxo = SaxoClient.connect(base_url or "", tokens, on_request=metrics.saxo_request, **(http_options or {}))
     try:
-        account = saxo.account(settings.saxo_account_key)
+        account = with_startup_retries(lambda: saxo.account(settings.saxo_account_key), clock)
     except BaseException:
         saxo.close()
         if sim is not None:

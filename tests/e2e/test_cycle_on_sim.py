@@ -163,3 +163,10 @@ def test_reconciliation_on_a_db_and_simulator_that_disagree(sim, make_ctx) -> No
         "sb-1-FxSpot-21-B": "placed",
         "sb-1-Stock-211-B": "failed",
     }
+
+
+def test_a_transient_bad_answer_at_start_up_is_retried(sim, make_ctx, clock) -> None:
+    sim.control.queue_fault("truncated_json", method="GET", path_contains="/port/v1/clients/me")
+    ctx = make_ctx()
+    assert ctx.account.account_key
+    assert clock.slept == [1.0]
