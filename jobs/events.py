@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent, JobSubmissionEvent
 from loguru import logger
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -28,8 +28,12 @@ def report_missed_runs(engine: Engine, table: str, job_id: str, grace_seconds: i
         runtime.record_event("job_missed", message)
 
 
-def on_job_event(event: JobExecutionEvent) -> None:
-    """Job errors, misses and max-instance skips become log lines and `events` rows."""
+def on_job_event(event: JobExecutionEvent | JobSubmissionEvent) -> None:
+    """Job errors, misses and max-instance skips become log lines and `events` rows.
+
+    APScheduler sends a `JobExecutionEvent` for errors and misses, a `JobSubmissionEvent` (with a list of
+    run times) for max-instance skips.
+    """
     if event.code == EVENT_JOB_ERROR:
         kind, message = "job_error", f"job {event.job_id} failed: {event.exception!r}"
         logger.opt(exception=event.exception).error(message)
@@ -37,9 +41,7 @@ def on_job_event(event: JobExecutionEvent) -> None:
         kind, message = "job_missed", f"job {event.job_id} missed its run at {event.scheduled_run_time} (not replayed)"
         logger.warning(message)
     else:
-        kind, message = (
-            "max_instances",
-            f"job {event.job_id} still running; the run at {event.scheduled_run_time} skipped",
-        )
+        times = ", ".join(t.isoformat() for t in getattr(event, "scheduled_run_times", []))
+        kind, message = "max_instances", f"job {event.job_id} still running; the run at {times} skipped"
         logger.warning(message)
     runtime.record_event(kind, message)

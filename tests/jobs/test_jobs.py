@@ -6,7 +6,13 @@ import pickle
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_MISSED,
+    JobExecutionEvent,
+    JobSubmissionEvent,
+)
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import create_engine, text
 
@@ -30,9 +36,12 @@ def ctx(make_ctx):
     [(EVENT_JOB_ERROR, "job_error"), (EVENT_JOB_MISSED, "job_missed"), (EVENT_JOB_MAX_INSTANCES, "max_instances")],
 )
 def test_listener_turns_scheduler_events_into_rows_and_metrics(ctx, code: int, kind: str) -> None:
-    event = JobExecutionEvent(
-        code, "trading_cycle", "default", NOW, exception=RuntimeError("boom") if code == EVENT_JOB_ERROR else None
-    )
+    # The event classes APScheduler really sends: a submission event (with run times) for max-instance skips.
+    if code == EVENT_JOB_MAX_INSTANCES:
+        event = JobSubmissionEvent(code, "trading_cycle", "default", [NOW])
+    else:
+        failure = RuntimeError("boom") if code == EVENT_JOB_ERROR else None
+        event = JobExecutionEvent(code, "trading_cycle", "default", NOW, exception=failure)
     events.on_job_event(event)
     rendered = ctx.metrics.render().decode()
     assert f'saxobot_scheduler_events_total{{kind="{kind}"}} 1.0' in rendered
