@@ -28,7 +28,7 @@ def render_history(cycles: Sequence[CycleView], *, error_width: int = ERROR_WIDT
             str(c.id),
             short_time(c.started_at),
             c.status,
-            "dry" if c.dry_run else "live",
+            "dry" if c.dry_run else "orders",
             duration(c.duration_ms),
             f"{c.signals_buy}/{c.signals_sell}/{c.signals_hold}",
             f"{c.orders_placed}/{c.orders_rejected}/{c.orders_failed}/{c.orders_blocked}",

@@ -100,7 +100,7 @@ def test_history_table() -> None:
         "note",
     ]
     assert set(lines[1]) <= {"-", " "}
-    assert lines[2].split()[:5] == ["9", "2026-11-24", "14:30:00", "running", "live"]
+    assert lines[2].split()[:5] == ["9", "2026-11-24", "14:30:00", "running", "orders"]
     assert " - " in lines[2]  # no duration yet
     assert "dry" in lines[3] and "300 ms" in lines[3] and lines[3].endswith("...")
     assert len(lines[3].split("  SaxoRetryable")[1]) < 70  # error truncated
