@@ -39,6 +39,7 @@ class CycleResult:
     error: str | None = None
     decisions: dict[str, Decision] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
+    no_order: dict[str, str] = field(default_factory=dict)  # a BUY/SELL that changed nothing, and why
     blocked: list[Blocked] = field(default_factory=list)
     execution: ExecutionReport = field(default_factory=ExecutionReport)
     total_value: Decimal | None = None
@@ -201,6 +202,7 @@ def _plan(
             quantity=item.quantity or settings.default_quantity,
         )
         if isinstance(planned, NoOrder):
+            result.no_order[item.id] = planned.reason
             logger.bind(instrument=item.id).info("no order: {}", planned.reason)
             if planned.recorded:
                 not_sent.append(planned)
@@ -268,7 +270,8 @@ def _record_signals(ctx: Context, result: CycleResult, items: Sequence[WatchItem
         decision = result.decisions.get(item.id)
         skipped = result.skipped.get(item.id)
         if decision is not None:
-            reason = decision.reason + (f"; {skipped}" if skipped else "")
+            note = skipped or (f"no order: {result.no_order[item.id]}" if item.id in result.no_order else None)
+            reason = decision.reason + (f"; {note}" if note else "")
             records.append(
                 SignalRecord(
                     item.id,

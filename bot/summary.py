@@ -25,9 +25,10 @@ def render(ctx: Context, result: CycleResult) -> str:
             decision = result.decisions.get(item.id)
             if decision is not None:
                 price = f"{decision.price:.6g}" if decision.price is not None else "-"
+                note = result.no_order.get(item.id) or result.skipped.get(item.id)
+                reason = f"{note} ({decision.reason})" if note else decision.reason
                 lines.append(
-                    f"  {item.symbol + ' (' + item.id + ')':<34}{decision.signal.value:<7}{price:>14}  "
-                    f"{decision.reason[:70]}"
+                    f"  {item.symbol + ' (' + item.id + ')':<34}{decision.signal.value:<7}{price:>14}  {reason[:90]}"
                 )
             elif item.id in result.skipped:
                 lines.append(
