@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine, make_url
 
 from bot.budget import budget_warnings
 from bot.config import Settings
-from bot.lock import InstanceLock, lock_path_for
+from bot.lock import instance_lock
 from bot.ops import start_health_server
 from bot.triggers import build_trigger, describe_trigger
 from jobs import runtime
@@ -132,7 +132,7 @@ def run_scheduler(settings: Settings) -> int:
     from bot.wiring import build_context
 
     logger.info(banner(settings))
-    with InstanceLock(lock_path_for(settings.jobstore_url, settings.jobstore_table)):
+    with instance_lock(settings.jobstore_url, settings.jobstore_table):
         ctx = build_context(settings)
         engine = jobstore_engine(settings.jobstore_url)
         executor = ThreadPoolExecutor(max_workers=2)

@@ -1,12 +1,19 @@
-"""One bot per job store: an exclusive lock next to it (two schedulers on one store would both trade)."""
+"""One bot per job store (two schedulers on one store would both trade).
+
+SQLite job store: an exclusive `flock` on a file beside it. PostgreSQL job store (bots on several
+machines): a session-level advisory lock keyed by the job-store table, held on its own connection for
+the life of the process; the server releases it when the process dies, even by SIGKILL.
+"""
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Connection, Engine, make_url
 
 from bot.errors import InstanceLockedError
 
@@ -54,3 +61,48 @@ class InstanceLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+class PostgresAdvisoryLock:
+    """`pg_try_advisory_lock` on a dedicated connection; released by closing it."""
+
+    def __init__(self, url: str, table: str) -> None:
+        self.url = url
+        self.table = table
+        self.key = int.from_bytes(hashlib.sha256(f"saxo-bot:{table}".encode()).digest()[:8], "big", signed=True)
+        self._engine: Engine | None = None
+        self._conn: Connection | None = None
+
+    def acquire(self) -> PostgresAdvisoryLock:
+        self._engine = create_engine(self.url, pool_size=1, max_overflow=0)
+        self._conn = self._engine.connect()
+        got = self._conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key}).scalar()
+        self._conn.commit()
+        if not got:
+            self.release()
+            raise InstanceLockedError(
+                f"another saxo-bot already holds the job store table '{self.table}' on this PostgreSQL server; "
+                "stop it first or give this one its own JOBSTORE_TABLE"
+            )
+        return self
+
+    def release(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    def __enter__(self) -> PostgresAdvisoryLock:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def instance_lock(jobstore_url: str, table: str) -> InstanceLock | PostgresAdvisoryLock:
+    """The right lock for the job store: an advisory lock on PostgreSQL, a lock file otherwise."""
+    if make_url(jobstore_url).get_backend_name() == "postgresql":
+        return PostgresAdvisoryLock(jobstore_url, table)
+    return InstanceLock(lock_path_for(jobstore_url, table))

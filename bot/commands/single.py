@@ -6,7 +6,7 @@ from loguru import logger
 
 from bot.config import Settings
 from bot.cycle import run_cycle
-from bot.lock import InstanceLock, lock_path_for
+from bot.lock import instance_lock
 from bot.summary import render
 from bot.wiring import build_context
 
@@ -23,7 +23,7 @@ def banner(settings: Settings) -> str:
 
 def run_single_cycle(settings: Settings) -> int:
     logger.info(banner(settings))
-    with InstanceLock(lock_path_for(settings.jobstore_url, settings.jobstore_table)):
+    with instance_lock(settings.jobstore_url, settings.jobstore_table):
         ctx = build_context(settings)
         try:
             from bot.reconcile import reconcile_at_startup
