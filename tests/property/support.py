@@ -36,7 +36,6 @@ def bounded(max_examples: int = 150) -> settings:
 
 # Anything os.environ can hold: no NUL, no lone surrogates.
 ENV_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=40)
-UNICODE_DIGITS = "0123456789٠١٢٣٤٥٦٧٨٩０１２３４５６７８９²³¹"
 
 # ---- JSON --------------------------------------------------------------------------------------------
 

@@ -170,8 +170,6 @@ CASES = [
 ]
 
 
-
-
 @dataclass(frozen=True)
 class Gap:
     """An exception the client lets escape today: its type and the bot function it leaves from."""
@@ -210,6 +208,7 @@ KNOWN_GAPS = [
         "SaxoHttp.get_all: urlsplit() of a malformed __next link (e.g. 'http://[') raises ValueError",
     ),
 ]
+
 
 def known_gap(exc: BaseException) -> Gap | None:
     where = escaped_from(exc)

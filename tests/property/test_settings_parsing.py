@@ -277,7 +277,9 @@ def outcome(load: Callable[[], Settings], given: set[str]) -> Settings | None:
 def check_usable(settings: Settings, given: set[str]) -> None:
     """What the process does next with accepted settings must not fail with anything but ConfigError."""
     window = fixed_window(settings) if settings.trading_hours_mode == "fixed" else None
-    trigger = build_trigger(settings.trading_hours_mode, interval_seconds=settings.cycle_interval_seconds, window=window)
+    trigger = build_trigger(
+        settings.trading_hours_mode, interval_seconds=settings.cycle_interval_seconds, window=window
+    )
     first = trigger.get_next_fire_time(None, NOW)
     if first is not None:
         trigger.get_next_fire_time(first, first)
