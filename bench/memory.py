@@ -106,7 +106,11 @@ def run(quick: bool) -> list[Row]:
         done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"memory child failed ({done.returncode}): {done.stderr[-2000:]}")
-    out = json.loads(done.stdout.strip().splitlines()[-1])
+    return rows_from(json.loads(done.stdout.strip().splitlines()[-1]), first, last)
+
+
+def rows_from(out: dict[str, Any], first: int, last: int) -> list[Row]:
+    """The figures from what the child reported: measured growth, or the slope's extrapolation."""
     readings = [tuple(r) for r in out["readings"]]
     at = dict(readings)
     cycles, seconds = out["cycles"], out["seconds"]
