@@ -107,7 +107,7 @@ class Settings(BaseSettings):
     trading_days: str = "mon-fri"
 
     dry_run: bool = False
-    cycle_interval_seconds: float = Field(default=60.0, gt=0)
+    cycle_interval_seconds: float = Field(default=60.0, gt=0, le=7 * 24 * 3600, allow_inf_nan=False)
     default_quantity: Decimal = Field(default=Decimal(1), gt=0)
     allow_short: bool = False
     strategy: str = "ma_crossover"
@@ -182,7 +182,7 @@ class Settings(BaseSettings):
     def _known_timezone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file path
             raise ValueError(f"unknown timezone {value!r} (use an IANA name such as America/New_York)") from None
         return value
 

@@ -205,8 +205,12 @@ class SaxoHttp:
                 return replace(first, body=rows)
             if not isinstance(link, str):
                 raise reply.bad("__next is not a string")
-            next_query = dict(parse_qsl(urlsplit(link).query, keep_blank_values=True))
-            marker = next_query.get("$skip", urlsplit(link).query)
+            try:
+                link_query = urlsplit(link).query
+            except ValueError:
+                raise reply.bad(f"__next is not a usable link: {link[:80]!r}") from None
+            next_query = dict(parse_qsl(link_query, keep_blank_values=True))
+            marker = next_query.get("$skip", link_query)
             if marker in seen:
                 raise reply.bad(f"paging loop: __next repeats $skip={marker}")
             seen.add(marker)

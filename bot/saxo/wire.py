@@ -7,10 +7,14 @@ The per-service modules (`ref_data`, `prices`, ...) read bodies with these helpe
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+_INTEGER = re.compile(r"-?[0-9]+", re.ASCII)
+MAX_EXPONENT = 18  # no amount, price or balance Saxo sends comes near 10**18
 
 
 class WireError(ValueError):
@@ -87,7 +91,7 @@ def opt_int(obj: Mapping[str, Any], key: str) -> int | None:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
         return int(value)
     raise WireError(f"{key}: expected an integer, got {_kind(value)}")
 
@@ -98,7 +102,10 @@ def opt_float(obj: Mapping[str, Any], key: str) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise WireError(f"{key}: expected a number, got {_kind(value)}")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        raise WireError(f"{key}: number out of range") from None
     if not math.isfinite(number):
         raise WireError(f"{key}: not a finite number")
     return number
@@ -124,6 +131,8 @@ def opt_decimal(obj: Mapping[str, Any], key: str) -> Decimal | None:
         raise WireError(f"{key}: not a number") from exc
     if not number.is_finite():
         raise WireError(f"{key}: not a finite number")
+    if number and number.adjusted() > MAX_EXPONENT:  # adjusted() does no arithmetic, so it cannot overflow
+        raise WireError(f"{key}: number out of range")
     return number
 
 
@@ -147,7 +156,10 @@ def req_time(obj: Mapping[str, Any], key: str) -> datetime:
         raise WireError(f"{key}: not an ISO-8601 time") from exc
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise WireError(f"{key}: time out of range") from None
 
 
 def to_wire_time(moment: datetime) -> str:

@@ -9,9 +9,8 @@ ValueError, AttributeError, OverflowError, ArithmeticError, ... Sleeps are fake,
 Besides the random search, a sweep sets every field the bot reads, in every recording, to each of a list
 of odd values (and removes it), so the cases a random search rarely hits are covered on every run.
 
-Known gaps: the bot currently lets a few exceptions through. Each is pinned by a strict xfail test at the
-end of this file (it fails loudly once fixed, so the entry can go), and only that exception from that
-function is tolerated by the random search and the sweep; anything else still fails them.
+Former gaps: exceptions that once escaped the client (found by this file). Each is kept as a regression
+case at the end of the file; nothing is tolerated by the random search and the sweep any more.
 """
 
 from __future__ import annotations
@@ -179,7 +178,7 @@ class Gap:
     reason: str
 
 
-KNOWN_GAPS = [
+FORMER_GAPS = [
     Gap(
         OverflowError,
         "bot/saxo/wire.py:opt_float",
@@ -211,8 +210,8 @@ KNOWN_GAPS = [
 
 
 def known_gap(exc: BaseException) -> Gap | None:
-    where = escaped_from(exc)
-    return next((g for g in KNOWN_GAPS if type(exc) is g.exception and g.where == where), None)
+    """No exception is tolerated any more: every former gap now becomes SaxoBadResponse."""
+    return None
 
 
 def finite(value: Any) -> bool:
@@ -396,31 +395,25 @@ def _edited(fixture: str, path: tuple[Any, ...], value: Any) -> bytes:
 
 METHOD = {m.name: m for m in METHODS}
 GAP_CASES = [
-    ("quotes", ("Data", 0, "Quote", "Bid"), 10**400, KNOWN_GAPS[0]),
-    ("bars", ("Data", 0, "Close"), 10**400, KNOWN_GAPS[0]),
-    ("quotes", ("Data", 0, "Uic"), "²", KNOWN_GAPS[1]),
-    ("instrument_rules", ("AmountDecimals",), "--5", KNOWN_GAPS[1]),
-    ("bars", ("Data", 0, "Time"), "0001-01-01T00:00:00+01:00", KNOWN_GAPS[2]),
-    ("trading_schedule", ("Sessions", 0, "EndTime"), "9999-12-31T23:59:59-01:00", KNOWN_GAPS[2]),
-    ("positions", ("Data", 0, "PositionBase", "Amount"), "1e9999999", KNOWN_GAPS[3]),
-    ("positions", ("__next",), "http://[", KNOWN_GAPS[4]),
+    ("quotes", ("Data", 0, "Quote", "Bid"), 10**400, FORMER_GAPS[0]),
+    ("bars", ("Data", 0, "Close"), 10**400, FORMER_GAPS[0]),
+    ("quotes", ("Data", 0, "Uic"), "²", FORMER_GAPS[1]),
+    ("instrument_rules", ("AmountDecimals",), "--5", FORMER_GAPS[1]),
+    ("bars", ("Data", 0, "Time"), "0001-01-01T00:00:00+01:00", FORMER_GAPS[2]),
+    ("trading_schedule", ("Sessions", 0, "EndTime"), "9999-12-31T23:59:59-01:00", FORMER_GAPS[2]),
+    ("positions", ("Data", 0, "PositionBase", "Amount"), "1e9999999", FORMER_GAPS[3]),
+    ("positions", ("__next",), "http://[", FORMER_GAPS[4]),
 ]
 
 
 @pytest.mark.parametrize(
     ("name", "path", "value"),
     [
-        pytest.param(
-            name,
-            path,
-            value,
-            id=f"{name}-{path[-1]}-{gap.exception.__name__}",
-            marks=pytest.mark.xfail(strict=True, raises=gap.exception, reason=f"bot bug: {gap.reason}"),
-        )
+        pytest.param(name, path, value, id=f"{name}-{path[-1]}-{gap.exception.__name__}")
         for name, path, value, gap in GAP_CASES
     ],
 )
-def test_known_gap_becomes_saxo_bad_response(name: str, path: tuple[Any, ...], value: Any) -> None:
+def test_former_gap_becomes_saxo_bad_response(name: str, path: tuple[Any, ...], value: Any) -> None:
     method = METHOD[name]
     outcome = call_with(method, 0, _edited(method.routes[0][2], path, value), 200)
     if isinstance(outcome, BaseException) and not isinstance(outcome, SaxoError):

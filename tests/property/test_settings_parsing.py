@@ -348,28 +348,15 @@ def test_plain_values_are_accepted(name: str, value: str) -> None:
     check_usable(settings, {name})
 
 
-# ---- gaps the bot has today (strict xfail: these fail loudly once fixed) --------------------------------
+# ---- former gaps, kept as regression tests ----------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=OSError,
-    reason="bot bug: bot/config.py Settings._known_timezone catches ZoneInfoNotFoundError and ValueError only; "
-    "ZoneInfo('a' * 300) raises OSError (File name too long), which escapes load_settings",
-)
 def test_overlong_timezone_is_a_config_error() -> None:
     with environment({"TIMEZONE": "a" * 300}), pytest.raises(ConfigError) as caught:
         load_settings(env_file=None)
     check_config_error(caught.value, {"TIMEZONE"})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=(ValueError, OverflowError),
-    reason="bot bug: bot/config.py accepts CYCLE_INTERVAL_SECONDS=inf and 1e308 (float, gt=0, no finite/upper "
-    "bound); the scheduler's build_trigger then raises ValueError (inf) or OverflowError (1e308 timedelta) with a "
-    "traceback instead of exit 2",
-)
 @pytest.mark.parametrize("interval", ["inf", "1e308"])
 def test_an_interval_the_scheduler_cannot_use_is_a_config_error(interval: str) -> None:
     with environment({"CYCLE_INTERVAL_SECONDS": interval}):
