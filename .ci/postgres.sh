@@ -3,7 +3,7 @@
 #
 # Installs PostgreSQL from the system packages when initdb/pg_ctl are missing (root only), installs the
 # `postgres` extra (psycopg) into .venv, starts a private server on 127.0.0.1 on a free port with a temporary
-# data directory, creates a database, runs `pytest -m postgres tests/store tests/dbfaults` with
+# data directory, creates a database, runs `pytest -m postgres tests` (every test marked postgres) with
 # TEST_DATABASE_URL pointing at it, then stops the server and removes the data directory (also on failure).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -107,5 +107,5 @@ export TEST_DATABASE_URL="postgresql+psycopg://$DB_USER:$PASSWORD@127.0.0.1:$POR
 
 # ---- the tests -----------------------------------------------------------------------------------------
 started=$SECONDS
-"$PY" -m pytest -p no:cacheprovider -m postgres tests/store tests/dbfaults "$@"
+"$PY" -m pytest -p no:cacheprovider -m postgres tests "$@"
 say "postgres tests passed in $((SECONDS - started)) s"

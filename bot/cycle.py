@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from loguru import logger
@@ -47,6 +47,9 @@ class CycleResult:
     quotes_ok: int = 0
 
 
+UNRECORDED = "unrecorded_cycle_summaries"  # ctx.extras key: summaries the DB refused, written next cycle
+
+
 class CycleError(BotError):
     """A phase failed; the cycle is recorded `error` with this reason."""
 
@@ -56,6 +59,7 @@ def run_cycle(ctx: Context) -> CycleResult:
     settings, now = ctx.settings, ctx.clock.now()
     result = CycleResult(cycle_id=None, status="error", started_at=now)
     try:
+        _record_late_summaries(ctx)
         result.cycle_id = ctx.store.start_cycle(
             started_at=now,
             dry_run=settings.dry_run,
@@ -354,16 +358,29 @@ def _record(ctx: Context, result: CycleResult) -> None:
     """Write the cycle's summary row. A DB failure here is logged loudly; the process goes on."""
     finished = ctx.clock.now()
     result.duration_ms = int((finished - result.started_at).total_seconds() * 1000)
+    summary: dict[str, Any] = {
+        "finished_at": finished,
+        "status": result.status,
+        "counts": counts(result),
+        "skip_reason": result.skip_reason,
+        "error": result.error,
+        "total_value": result.total_value,
+        "trading_day": trading_day(result.started_at, ctx.settings.timezone),
+    }
     try:
-        ctx.store.finish_cycle(
-            result.cycle_id,
-            finished_at=finished,
-            status=result.status,
-            counts=counts(result),
-            skip_reason=result.skip_reason,
-            error=result.error,
-            total_value=result.total_value,
-            trading_day=trading_day(result.started_at, ctx.settings.timezone),
-        )
+        ctx.store.finish_cycle(result.cycle_id, **summary)
     except StoreError as exc:
-        logger.error("could not record cycle {} summary in the metrics DB: {}", result.cycle_id, exc)
+        logger.error(
+            "could not record cycle {} summary in the metrics DB (retried next cycle): {}", result.cycle_id, exc
+        )
+        ctx.extras.setdefault(UNRECORDED, []).append((result.cycle_id, summary))
+
+
+def _record_late_summaries(ctx: Context) -> None:
+    """Write cycle summaries an earlier DB failure kept back, so no cycle stays `running`."""
+    pending = ctx.extras.get(UNRECORDED) or []
+    while pending:
+        cycle_id, summary = pending[0]
+        ctx.store.finish_cycle(cycle_id, **summary)  # StoreError: still down; try again next cycle
+        pending.pop(0)
+        logger.info("recorded the summary of cycle {} that the metrics DB refused earlier", cycle_id)

@@ -81,8 +81,8 @@ class PostgresAdvisoryLock:
         if not got:
             self.release()
             raise InstanceLockedError(
-                f"another saxo-bot already holds the job store table '{self.table}' on this PostgreSQL server; "
-                "stop it first or give this one its own JOBSTORE_TABLE"
+                f"another saxo-bot is already running on the job store table '{self.table}' of this PostgreSQL "
+                "server; stop it first or give this one its own JOBSTORE_TABLE"
             )
         return self
 

@@ -90,8 +90,14 @@ class Store:
 
     @contextmanager
     def _write(self, action: str) -> Iterator[Connection]:
-        with translate_errors(self._url, action), self.engine.begin() as conn:
-            yield conn
+        try:
+            with translate_errors(self._url, action), self.engine.begin() as conn:
+                yield conn
+        except StoreError:
+            # Pooled connections may keep the failure (SQLite opens a read-only file read-only for good):
+            # start afresh next time, so the store recovers when the problem goes away, with no restart.
+            self.engine.dispose()
+            raise
 
     @contextmanager
     def _read(self, action: str) -> Iterator[Connection]:

@@ -150,13 +150,6 @@ def test_locked_right_after_an_order_is_placed_stops_the_rest_without_duplicates
     assert positions.get(EURUSD) == 10000 and positions.get(AAPL) == 5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="bot bug: bot/cycle.py _record logs a failed finish_cycle and drops it, so a cycle that ended `error` "
-    "while the DB was locked stays `running` in the cycles table (history, `history --cycle`) after the DB "
-    "recovers, until the next process start marks it interrupted",
-)
 def test_a_cycle_that_failed_on_the_db_is_not_left_running_after_recovery(
     sim, make_ctx, locker: Locker, monkeypatch
 ) -> None:
@@ -189,13 +182,6 @@ def test_read_only_file_sends_nothing(sim, make_ctx, read_only_file: ReadOnlyFil
     assert_trades_again(ctx, sim)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="bot bug: bot/store/store.py Store keeps SQLite connections opened while the file was read-only; "
-    "SQLite opened them O_RDONLY, so once the file is writable again every write still fails with 'attempt to "
-    "write a readonly database' until the process restarts (no invalidate/dispose on SQLITE_READONLY)",
-)
 def test_read_only_file_recovers_without_a_restart(sim, make_ctx, read_only_file: ReadOnlyFile, logs) -> None:
     cross_up(sim, EURUSD)
     ctx = make_ctx()

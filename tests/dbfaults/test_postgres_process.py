@@ -145,14 +145,6 @@ def test_scheduler_on_postgres_runs_cycles_and_stops_on_sigterm(tmp_path: Path, 
     assert not (tmp_path / "data" / "bot.db").exists() and not (tmp_path / "data" / "jobs.db").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="bot bug: bot/lock.py lock_path_for puts the instance lock of a server job store in a local file "
-    "(data/<JOBSTORE_TABLE>.lock under the working directory), so a second bot on another machine (here: "
-    "another working directory) with the same PostgreSQL JOBSTORE_URL and table is not refused and both run "
-    "the trading cycle; a lock held in the database (e.g. pg_try_advisory_lock) is needed",
-)
 def test_a_second_machine_on_the_same_postgres_job_store_is_refused(tmp_path: Path, pg_url: str, pg: Engine) -> None:
     first = start_bot(tmp_path / "machine-a", pg_url)
     second: subprocess.Popen[str] | None = None
