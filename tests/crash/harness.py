@@ -303,7 +303,8 @@ def cycle_statuses(db: Path) -> Counter[str]:
 
 
 def finished_cycles(db: Path) -> int:
-    return query(db, "SELECT COUNT(*) FROM cycles WHERE status != 'running'")[0][0] if db.exists() else 0
+    rows = query(db, "SELECT COUNT(*) FROM cycles WHERE status != 'running'")
+    return rows[0][0] if rows else 0
 
 
 def wait_for(predicate: Any, timeout: float, what: str, run: BotRun | None = None) -> None:

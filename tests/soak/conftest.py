@@ -26,3 +26,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("soak") is not None:
             item.add_marker(skip)
+
+
+_REPORTS = pytest.StashKey[list[str]]()
+
+
+@pytest.fixture(scope="session")
+def soak_report(pytestconfig: pytest.Config):  # type: ignore[no-untyped-def]
+    """Call with the soak's report text: it is printed in the terminal summary, even without `-s`."""
+    reports = pytestconfig.stash.setdefault(_REPORTS, [])
+    return reports.append
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    for text in config.stash.get(_REPORTS, []):
+        terminalreporter.section("soak report")
+        terminalreporter.write_line(text)

@@ -7,8 +7,10 @@ three "after commit" kinds (the order is filled, the answer is lost). One after-
 an order placement every SOAK_QUEUE_EVERY seconds, so ambiguous order answers are met for sure. The bot
 scheduler runs as its own process, 1 s interval, placing orders (ALLOW_SHORT, so every visible cross is an
 order), for SOAK_SECONDS (default 180); crosses are scripted at each minute boundary in the direction the bot
-can see. Then SIGTERM (exit 0 expected), a report, one brief `--single-cycle --dry-run` start for start-up
-reconciliation of orders left `pending`, and the goals asserted one per test.
+can see. A process that dies is counted as a crash and started again, so the soak goes on. Then SIGTERM (exit 0
+expected), one brief `--single-cycle --dry-run` start for start-up reconciliation of orders left `pending`, a
+report (printed in the terminal summary and written to SOAK_REPORT; logs and DBs are kept in the printed
+directory), and the goals asserted one per test.
 
 Saxo's 120 requests/minute per service group cannot carry a 6-instrument watchlist at a 1 s interval (quotes
 alone are 3 requests a cycle), so the simulator allows SOAK_SESSION_LIMIT (default 1200) a minute; set it to 120
@@ -21,6 +23,7 @@ import os
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -198,7 +201,7 @@ def _run_soak(sim: SimProcess, env: dict[str, str], soak: Soak, started: float) 
 
 
 @pytest.fixture(scope="module")
-def soak() -> Soak:
+def soak(soak_report: Callable[[str], None]) -> Soak:
     # Kept after the run (not under pytest's rotating basetemp): the logs and DBs are the evidence.
     soak = Soak(Path(tempfile.mkdtemp(prefix="saxo-bot-soak-")))
     print(f"\nsoak: {SECONDS:.0f} s in {soak.workdir}", flush=True)
@@ -241,7 +244,7 @@ def soak() -> Soak:
     soak.integrity = {name: integrity(soak.workdir / "bot" / "data" / name) for name in ("bot.db", "jobs.db")}
     text = soak.report()
     REPORT.write_text(text + "\n")
-    print(text, f"\n(report written to {REPORT})", flush=True)
+    soak_report(f"{text}\n(written to {REPORT}; logs and DBs kept in {soak.workdir})")
     return soak
 
 
