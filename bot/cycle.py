@@ -245,6 +245,7 @@ def _execute(ctx: Context, cycle_id: int, verdict: RiskVerdict) -> ExecutionRepo
         ctx.pool,
         account_key=ctx.account.account_key,
         dry_run=ctx.settings.dry_run,
+        stop=ctx.stop,  # SIGINT/SIGTERM: finish the order in hand, send no further one
     )
     return executor.execute(cycle_id, verdict.approved)
 

@@ -182,4 +182,6 @@ def build_context(
         bars=BarCache(keep=strategy.bars_needed + 5),
         pool=ThreadPoolExecutor(max_workers=POOL_SIZE, thread_name_prefix="saxo"),
         sim=sim,
+        metrics=metrics,
+        tokens=tokens,
     )

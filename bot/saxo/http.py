@@ -59,6 +59,9 @@ _TRANSPORT_ERRORS = (
 )
 
 
+BAD_BODY_RETRIES = 1  # a body that is not JSON: one more try for reads and prechecks
+
+
 class _Headers(dict[str, str]):
     """Request headers whose repr hides the bearer token (tracebacks with locals print reprs)."""
 
@@ -234,7 +237,7 @@ class SaxoHttp:
         call = _Call(method.upper(), path, service_group(path), request_id, order_reference)
         order = order_reference is not None
         may_retry = (call.method == "GET" if idempotent is None else idempotent) and not order
-        failures = limited = 0
+        failures = limited = bad_bodies = 0
         refreshed = False
         while True:
             try:
@@ -262,6 +265,12 @@ class SaxoHttp:
                     raise
                 failures += 1
                 self._backoff(failures)
+            except SaxoBadResponse:
+                # A gateway's HTML page or a cut-off body: usually transient. Reads and prechecks try once more.
+                if not may_retry or bad_bodies >= BAD_BODY_RETRIES:
+                    raise
+                bad_bodies += 1
+                self._backoff(bad_bodies)
 
     def rate_limits(self) -> dict[str, dict[str, tuple[int, int, float]]]:
         """The latest rate-limit headers seen, `{group: {dim: (remaining, limit, reset_seconds)}}`."""

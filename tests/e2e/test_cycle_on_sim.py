@@ -166,7 +166,37 @@ def test_reconciliation_on_a_db_and_simulator_that_disagree(sim, make_ctx) -> No
 
 
 def test_a_transient_bad_answer_at_start_up_is_retried(sim, make_ctx, clock) -> None:
-    sim.control.queue_fault("truncated_json", method="GET", path_contains="/port/v1/clients/me")
+    # Twice: the client's own second try meets it too, so the start-up retry has to carry it.
+    sim.control.queue_fault("truncated_json", method="GET", path_contains="/port/v1/clients/me", count=2)
     ctx = make_ctx()
     assert ctx.account.account_key
-    assert clock.slept == [1.0]
+    assert 1.0 in clock.slept
+
+
+def test_a_stop_request_during_a_cycle_sends_no_further_order(sim, make_ctx) -> None:
+    """SIGINT/SIGTERM set ctx.stop: the order in hand finishes, the rest stay prechecked and are not sent."""
+    for key in ("FxSpot:21", "FxSpot:31", "Stock:211"):
+        sim.control.script_cross(key, "up")
+    ctx = make_ctx()
+    place = ctx.saxo.place
+
+    def place_then_stop(intent, account_key):
+        order_id = place(intent, account_key)
+        ctx.stop.set()  # the signal arrives while the first order is in flight
+        return order_id
+
+    ctx.saxo.place = place_then_stop
+    result = run_cycle(ctx)
+    statuses = sorted(r.status for r in result.execution.results)
+    assert statuses.count("placed") == 1 and len(sim.control.state()["orders"]) == 1
+    assert statuses.count("prechecked") == len(statuses) - 1 >= 1
+
+
+def test_the_context_holds_what_the_client_reports_to(make_ctx) -> None:
+    """/metrics reads ctx.metrics: it must be the registry the Saxo client feeds; ctx.tokens is refreshed."""
+    ctx = make_ctx(dry_run=True)
+    run_cycle(ctx)
+    rendered = ctx.metrics.render().decode()
+    assert 'saxobot_saxo_requests_total{group="chart",status="200"}' in rendered
+    assert 'saxobot_saxo_requests_total{group="trade",status="200"}' in rendered
+    assert ctx.tokens is not None and ctx.tokens.access_token()

@@ -15,8 +15,8 @@ CASES = [
     # reads: retried, then the step fails as DESIGN §1 says
     ("429", "GET", "/trade/v1/infoprices", "ok", True),  # waited out, then went on
     ("503", "GET", "/chart/v3/charts", "ok", True),  # one retry absorbs it
-    ("html_200", "GET", "/trade/v1/infoprices", "ok", None),  # one asset type's quotes lost: those skipped
-    ("truncated_json", "GET", "/port/v1/balances", "ok", True),  # retried? no: bad body fails the read...
+    ("html_200", "GET", "/trade/v1/infoprices", "ok", True),  # a gateway page: read once more, absorbed
+    ("truncated_json", "GET", "/port/v1/balances", "ok", True),  # a cut-off body: read once more, absorbed
     ("502_html", "GET", "/port/v1/positions", "ok", True),  # 5xx retried
     ("drop", "GET", "/chart/v3/charts", "ok", True),  # connection reset retried
     # precheck and order
@@ -46,10 +46,6 @@ def test_fault_ends_in_a_known_recorded_state(
     assert len(references) == len(set(references)), "duplicate order at the simulator"
     cycle, signals, orders = ctx.store.cycle_detail(result.cycle_id)
     assert cycle.status == result.status
-    if kind == "truncated_json" and result.status == "error":
-        assert "balance" in (cycle.error or "") or "positions" in (cycle.error or "")
-        assert state["orders"] == [] and orders == []
-        return
     assert result.status == status, result.error
     assert len(signals) == len(ctx.settings.items)
     if kind == "429":  # waited the exhausted dimension's Reset (recorded, not slept), then went on
@@ -59,13 +55,8 @@ def test_fault_ends_in_a_known_recorded_state(
     if placed is True:
         assert [o.status for o in eurusd] == ["placed"] and len(at_sim) == 1
         assert eurusd[0].order_id == at_sim[0]["OrderId"] or eurusd[0].order_id.startswith("position:")
-    elif placed is False:
+    else:
         assert [o.status for o in eurusd] == ["failed"] and at_sim == []
-    else:  # the quotes of one asset type lost: those instruments skipped with the reason, the rest traded on
-        lost = {iid for iid, reason in result.skipped.items() if "quotes unavailable" in reason}
-        assert lost and len({iid.split(":")[0] for iid in lost}) == 1
-        assert {s.instrument_id for s in signals if s.signal == "SKIP"} == lost
-        assert result.quotes_ok == len(ctx.settings.items) - len(lost)
 
 
 @pytest.mark.parametrize("path", ["/trade/v1/infoprices", "/port/v1/positions", "/trade/v2/orders/precheck"])

@@ -28,6 +28,7 @@ from bot.errors import (
     SaxoTimeout,
 )
 from bot.saxo import SaxoClient
+from bot.saxo.http import BAD_BODY_RETRIES
 from bot.saxo.ratelimit import MARGIN
 from tests.saxo.helpers import FX, GBPAUD, TOKEN, RefreshingTokens, intent, make_http, recorded, url
 
@@ -245,7 +246,19 @@ def test_a_200_that_is_not_json_is_a_bad_response(rsps, fresh, method, body):
         method.run(fresh)
     assert caught.value.status == 200
     assert caught.value.path == method.calls[0][1]
-    assert first_calls(rsps, method) == 1
+    # An order is never re-sent; a read or a precheck tries once more (gateway pages are usually transient).
+    assert first_calls(rsps, method) == (1 if method.kind == "order" else 1 + BAD_BODY_RETRIES)
+
+
+@pytest.mark.parametrize(
+    "method",
+    [m for m in METHODS if m.kind != "order"],
+    ids=[i for m, i in zip(METHODS, IDS, strict=True) if m.kind != "order"],
+)
+def test_one_bad_body_then_a_good_answer_succeeds(rsps, fresh, method):
+    arrange(rsps, method, {"status": 200, "body": HTML, "content_type": "text/html"}, then_ok=True)
+    method.run(fresh)
+    assert first_calls(rsps, method) == 2
 
 
 @pytest.mark.parametrize("method", METHODS, ids=IDS)
