@@ -37,6 +37,9 @@ MAX_WAIT = 65.0  # never sleep longer than this for a budget; raise instead
 _HEADER = re.compile(r"^x-ratelimit-(?P<dim>[A-Za-z0-9]+)-(?P<field>limit|remaining|reset)$", re.IGNORECASE)
 
 
+WINDOW_ROLLOVER_SLACK = 1.0  # seconds: a Reset this much later than the known one means a new window
+
+
 class BudgetExhausted(Exception):
     """A dimension will not reset within `max_wait` seconds; the caller turns this into SaxoRateLimited."""
 
@@ -188,9 +191,18 @@ class RateBudget:
             )
             state.dims[dim] = current
         current.limit = limit
-        current.remaining = remaining - (0 if current.orders_only else state.in_flight)
-        if "reset" in values:
-            current.reset_at = now + values["reset"]
+        fresh = remaining - (0 if current.orders_only else state.in_flight)
+        new_reset_at = now + values["reset"] if "reset" in values else None
+        rolled_over = (
+            current.reset_at is None
+            or now >= current.reset_at
+            or (new_reset_at is not None and new_reset_at > current.reset_at + WINDOW_ROLLOVER_SLACK)
+        )
+        # Answers of a fan-out come back out of order: within one window an older header must not raise the
+        # count again (that let a 121st request through); only a new window may.
+        current.remaining = fresh if rolled_over else min(current.remaining, fresh)
+        if new_reset_at is not None:
+            current.reset_at = new_reset_at
         elif current.reset_at is None:
             current.reset_at = now + current.window
         state.seen[dim] = (remaining, limit, values.get("reset", 0.0))

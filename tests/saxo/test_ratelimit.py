@@ -73,6 +73,32 @@ def test_headers_win_and_in_flight_requests_count_against_remaining(clock):
     assert clock.sleeps == [pytest.approx(20 + MARGIN)]
 
 
+def test_an_older_header_arriving_late_does_not_raise_the_count(clock):
+    """Fan-out answers return out of order: within a window the lowest Remaining wins (found by the bench)."""
+    limiter = budget(clock)
+    limiter.acquire("chart")
+    limiter.acquire("chart")
+    # The newer answer first: 1 left, less the other request still in flight = 0 (conservative).
+    limiter.release("chart", headers("Session", remaining=1, reset=30))
+    limiter.release("chart", headers("Session", remaining=2, reset=30))  # then the older one: must not add budget
+    limiter.acquire("chart")  # so this one waits for the window (before the fix it went out as a 121st request)
+    assert clock.sleeps == [pytest.approx(30 + MARGIN)]
+
+
+def test_a_new_window_lets_the_count_rise_again(clock):
+    limiter = budget(clock)
+    limiter.acquire("chart")
+    limiter.release("chart", headers("Session", remaining=0, reset=5))
+    clock.sleep(6)  # the window has rolled over
+    limiter.acquire("chart")
+    limiter.release("chart", headers("Session", remaining=119, reset=60))
+    before = list(clock.sleeps)
+    for _ in range(50):
+        limiter.acquire("chart")
+        limiter.release("chart", None)
+    assert clock.sleeps == before
+
+
 def test_a_wait_beyond_the_cap_raises_instead_of_sleeping(clock):
     limiter = budget(clock)
     limiter.acquire("port")
