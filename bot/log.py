@@ -23,6 +23,7 @@ _PATTERNS = [
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9\-._~+/=]{8,}"),
     re.compile(r'(?i)("?(?:access_token|refresh_token|client_secret|code_verifier|password)"?\s*[:=]\s*"?)[^"&,\s}]+'),
 ]
+_KEYWORDS = ("bearer", "token", "secret", "verifier", "password")
 CONSOLE_FORMAT = (
     "<green>{time:YYYY-MM-DD HH:mm:ss}</green> <level>{level: <7}</level> "
     "<cyan>{extra[phase_tag]}</cyan>{extra[where]}{message}{extra[tb]}"
@@ -40,12 +41,17 @@ def register_secret(value: str | None) -> None:
 
 
 def redact(text: str) -> str:
-    """`text` with registered secrets and token-looking values masked."""
+    """`text` with registered secrets and token-looking values masked.
+
+    Runs on every log record, so the patterns only run when a keyword they need is present.
+    """
     for secret in tuple(_secrets):
         if secret in text:
             text = text.replace(secret, "***")
-    for pattern in _PATTERNS:
-        text = pattern.sub(r"\1***", text)
+    lowered = text.lower()
+    if any(keyword in lowered for keyword in _KEYWORDS):
+        for pattern in _PATTERNS:
+            text = pattern.sub(r"\1***", text)
     return text
 
 
