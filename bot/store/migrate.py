@@ -7,24 +7,13 @@ which then neither builds its own engine nor touches the process's logging confi
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-from bot.errors import StoreError
-
-
-def project_root() -> Path:
-    """The folder that holds `alembic.ini` and `migrations/`."""
-    here = Path(__file__).resolve()
-    for folder in (*here.parents, Path.cwd()):
-        if (folder / "alembic.ini").is_file() and (folder / "migrations" / "env.py").is_file():
-            return folder
-    raise StoreError(f"metrics DB: cannot find alembic.ini and migrations/ above {here.parent} or in the cwd")
+from bot.store.paths import project_root
 
 
 def alembic_config() -> Config:

@@ -21,10 +21,10 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.clock import SystemClock
 from bot.errors import StoreError
-from bot.store import migrate as migrations
 from bot.store import queries
 from bot.store.engine import DEFAULT_BUSY_TIMEOUT_MS, make_engine, parse_url, safe_url, translate_errors
 from bot.store.models import cycles, day_baselines, events, orders, signals, to_decimal
+from bot.store.paths import project_root
 from bot.store.records import (
     FINAL_CYCLE_STATUSES,
     INTERRUPTED,
@@ -107,8 +107,14 @@ class Store:
     # -- schema and health ------------------------------------------------------------------------------
 
     def migrate(self) -> None:
-        """Upgrade the schema to head (Alembic), as `alembic upgrade head` would."""
+        """Upgrade the schema to head (Alembic), as `alembic upgrade head` would; a no-op when already there."""
+        from bot.store.schema_version import at_head
+
+        if at_head(self.engine, project_root() / "migrations" / "versions"):
+            return
         from alembic.util.exc import CommandError
+
+        from bot.store import migrate as migrations
 
         try:
             with translate_errors(self._url, "upgrade the schema to head"):
