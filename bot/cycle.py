@@ -117,6 +117,7 @@ def _trade(ctx: Context, result: CycleResult, now: datetime) -> None:
         raise CycleError(f"balance/positions unreadable, no order this cycle: {reason}")
     result.total_value = balance.total_value
     portfolio = Portfolio(positions, balance, _day_baseline(ctx, now, balance))
+    _prefetch_rules(ctx, [item for item in tradable if _acts(result.decisions.get(item.id))])
     intents, not_sent = _plan(ctx, result, tradable, positions)
     verdict = _risk(ctx, portfolio, intents, data)
     result.blocked = list(verdict.blocked)
@@ -213,6 +214,22 @@ def _plan(
             continue
         intents.append(planned)
     return intents, not_sent
+
+
+def _acts(decision: Decision | None) -> bool:
+    return decision is not None and decision.signal is not Signal.HOLD
+
+
+def _prefetch_rules(ctx: Context, items: Sequence[WatchItem]) -> None:
+    """Instrument details for every signalled instrument at once (cached by the client; errors surface in _plan)."""
+    futures = [ctx.pool.submit(ctx.saxo.instrument_rules, item, ctx.account.account_key) for item in items]
+    for future in futures:
+        try:
+            future.result()
+        except AuthError:
+            raise
+        except BotError:
+            pass  # _plan asks again and records the reason for that instrument
 
 
 def _side(decision: Decision) -> Side:

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from bot.saxo import SaxoClient, TokenProvider
     from bot.store import Store
 
-POOL_SIZE = 16
+POOL_SIZE = 32  # matches the HTTP connection pool: one fan-out of a cycle in flight at once
 T = TypeVar("T")
 
 
