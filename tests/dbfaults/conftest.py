@@ -44,22 +44,10 @@ def sim() -> Iterator[SimServer]:
 
 
 @pytest.fixture
-def db_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Settings confined to tmp_path (no credentials: nothing reaches a real Saxo); the metrics DB file."""
-    for name in ("SAXO_ENV", "SAXO_ACCESS_TOKEN", "SAXO_APP_KEY", "SAXO_BASE_URL", "WATCHLIST", "DRY_RUN"):
-        monkeypatch.delenv(name, raising=False)
-    path = tmp_path / "bot.db"
-    env = {
-        "DATABASE_URL": f"sqlite:///{path}",
-        "JOBSTORE_URL": f"sqlite:///{tmp_path / 'jobs.db'}",
-        "LOG_FILE": str(tmp_path / "bot.log"),
-        "KILL_SWITCH_FILE": str(tmp_path / "STOP"),
-        "WATCHLIST": json.dumps(WATCHLIST),
-    }
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.chdir(tmp_path)
-    return path
+def db_path(tmp_path: Path, bot_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Settings confined to tmp_path (the shared `bot_env`) with a three-instrument watchlist; the DB file."""
+    monkeypatch.setenv("WATCHLIST", json.dumps(WATCHLIST))
+    return tmp_path / "bot.db"
 
 
 @pytest.fixture
