@@ -31,6 +31,7 @@ def run_check(settings: Settings) -> int:
             f"client        {who.get('client_key', '?')}",
             f"account       {account.account_id or account.account_key} ({account.currency})",
             f"netting       {who.get('netting_mode', '?')}",
+            f"trade level   {saxo.trade_level()}",
             f"asset types   {', '.join(who.get('legal_asset_types', []) or [])}",  # type: ignore[arg-type]
             f"total value   {balance.total_value} {balance.currency}",
             f"watchlist     {', '.join(item.symbol for item in settings.items)}",

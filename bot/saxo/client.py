@@ -44,6 +44,9 @@ def _parse(reply: Reply, translate: Callable[..., T], *args: Any) -> T:
         raise reply.bad(str(exc)) from exc
 
 
+CAPABILITIES = "/root/v1/sessions/capabilities"
+
+
 class SaxoClient:
     """Saxo OpenAPI operations the bot needs, thread-safe (the cycle may fan reads out over a pool)."""
 
@@ -70,6 +73,14 @@ class SaxoClient:
         user = self._http.get(portfolio.USERS_ME)
         client = self._http.get(portfolio.CLIENTS_ME)
         return _parse(client, portfolio.whoami, user.body, client.body)
+
+    def trade_level(self) -> str:
+        """The session's `TradeLevel` (e.g. `OrdersOnly`, `FullTradingAndChat`) from /root/v1/sessions/capabilities."""
+        reply = self._http.get(CAPABILITIES)
+        body = reply.body
+        if not isinstance(body, dict) or not isinstance(body.get("TradeLevel"), str):
+            raise reply.bad("expected an object with TradeLevel")
+        return str(body["TradeLevel"])
 
     def account(self, account_key: str | None = None) -> Account:
         """The account to trade on: `account_key` checked against accounts/me, else the client's default."""

@@ -95,6 +95,7 @@ def test_check_command_on_the_simulator(tmp_path: Path) -> None:
     done = run_main(["check"], tmp_path)
     assert done.returncode == 0, done.stderr
     assert "check passed" in done.stdout and "account" in done.stdout
+    assert "trade level   OrdersOnly" in done.stdout and "rate limit" in done.stdout
 
 
 def test_saxo_unreachable_at_start_is_one_clear_line_and_exit_1(tmp_path: Path) -> None:

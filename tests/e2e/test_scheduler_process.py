@@ -99,3 +99,23 @@ def test_killed_mid_run_restarts_and_goes_on(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         jobs = sqlite3.connect(tmp_path / "data" / "jobs.db").execute("SELECT id FROM apscheduler_jobs").fetchall()
     assert ("trading_cycle",) in jobs
+
+
+def test_no_secret_in_any_file_the_bot_wrote(tmp_path: Path) -> None:
+    """SIM mode with a pasted token: the token must not be in the log, the metrics DB or the job store."""
+    from bot.sim import SimConfig, SimServer
+
+    token = "pasted-token-MUST-NOT-LEAK-7f3a9c"
+    with SimServer(SimConfig(token=token)) as sim:
+        proc = start(tmp_path, SAXO_ENV="sim", SAXO_BASE_URL=sim.base_url, SAXO_ACCESS_TOKEN=token, LOG_LEVEL="DEBUG")
+        try:
+            wait_for_cycles(tmp_path, 2, proc)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    written = [p for p in (tmp_path / "data").rglob("*") if p.is_file()]
+    assert {p.name for p in written} >= {"bot.db", "jobs.db", "bot.log"}
+    for path in written:
+        assert token.encode() not in path.read_bytes(), path
+    assert token not in out + err
