@@ -21,6 +21,7 @@ from bot.errors import AuthError, BotError, StoreError
 from bot.execution.executor import ExecutionReport, OrderExecutor
 from bot.execution.planner import NoOrder, bar_key, plan_order
 from bot.market_data import MarketData, assemble, fetch_bars_async, fetch_quotes_async
+from bot.reconcile import settle_pending_orders
 from bot.risk import Blocked, Portfolio, RiskLimits, RiskVerdict, check_orders, net_amount, unit_value
 
 if TYPE_CHECKING:
@@ -94,6 +95,7 @@ def _trade(ctx: Context, result: CycleResult, now: datetime) -> None:
         result.skip_reason = f"kill switch: {settings.kill_switch_file} exists; nothing is prechecked or placed"
         logger.warning("{} (remove the file to resume)", result.skip_reason)
         return
+    settle_pending_orders(ctx)  # an order whose outcome was unknown in an earlier cycle
     items = list(settings.items)
     gate = ctx.gate.check(now, items)
     if not gate.trade:

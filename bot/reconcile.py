@@ -8,14 +8,17 @@ unless their instrument is on the watchlist). Every difference is logged and sto
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from loguru import logger
 
+from bot.domain import OpenOrder, Position
 from bot.errors import AuthError, BotError
 
 if TYPE_CHECKING:
+    from bot.store import OrderView
     from bot.wiring import Context
 
 BOT_REFERENCE_PREFIX = "sb-"
@@ -47,40 +50,7 @@ def reconcile_at_startup(ctx: Context) -> ReconcileReport:
         log.error("reconciliation skipped: {}", report.error)
         ctx.store.add_event("reconcile", report.error, at=now)
         return report
-    at_saxo: dict[str, tuple[str | None, str]] = {}  # ExternalReference -> (OrderId if known, where it was seen)
-    for order in open_orders:
-        if order.external_reference:
-            at_saxo[order.external_reference] = (order.order_id, f"open order {order.order_id}")
-    for iid, position in positions.items():
-        for reference in position.external_references:
-            at_saxo.setdefault(reference, (None, f"a position in {iid}"))
-    for row in ctx.store.orders_needing_reconciliation():
-        reference = row.external_reference
-        if reference in at_saxo:
-            message = (
-                f"order {reference} was recorded {row.status} but Saxo has it ({at_saxo[reference][1]}); "
-                "now recorded placed"
-            )
-            ctx.store.update_order(
-                row.id,
-                status="placed",
-                order_id=row.order_id or at_saxo[reference][0],
-                error_message=f"reconciled at start-up: {message}",
-            )
-            report.confirmed.append(reference)
-            log.warning(message)
-            ctx.store.add_event("reconcile", message, at=now, details={"external_reference": reference})
-        elif row.status == "pending":
-            message = f"order {reference} was left pending and Saxo has no trace of it; now recorded failed"
-            ctx.store.update_order(
-                row.id,
-                status="failed",
-                error_code="NotPlaced",
-                error_message=f"reconciled at start-up: {message}",
-            )
-            report.not_found.append(reference)
-            log.warning(message)
-            ctx.store.add_event("reconcile", message, at=now, details={"external_reference": reference})
+    _settle(ctx, ctx.store.orders_needing_reconciliation(), _seen_at_saxo(open_orders, positions), report, "start-up")
     watched = {item.id for item in ctx.settings.items}
     for iid, position in positions.items():
         if position.amount == 0 or any(r.startswith(BOT_REFERENCE_PREFIX) for r in position.external_references):
@@ -97,3 +67,71 @@ def reconcile_at_startup(ctx: Context) -> ReconcileReport:
         len(report.foreign_positions),
     )
     return report
+
+
+def settle_pending_orders(ctx: Context) -> ReconcileReport | None:
+    """Between cycles: orders left `pending` (their outcome lookup failed) are looked up again.
+
+    Costs two reads only when such rows exist; a failure here is logged and tried again next cycle.
+    """
+    rows = [row for row in ctx.store.orders_needing_reconciliation(limit=50) if row.status == "pending"]
+    if not rows:
+        return None
+    report = ReconcileReport()
+    try:
+        seen = _seen_at_saxo(ctx.saxo.open_orders(), ctx.saxo.positions())
+    except AuthError:
+        raise
+    except BotError as exc:
+        logger.bind(phase="reconcile").warning("{} pending order(s) not settled yet: {}", len(rows), exc)
+        return None
+    _settle(ctx, rows, seen, report, "a later cycle")
+    return report
+
+
+def _seen_at_saxo(
+    open_orders: Sequence[OpenOrder], positions: Mapping[str, Position]
+) -> dict[str, tuple[str | None, str]]:
+    """ExternalReference -> (OrderId if known, where Saxo shows it)."""
+    seen: dict[str, tuple[str | None, str]] = {}
+    for order in open_orders:
+        if order.external_reference:
+            seen[order.external_reference] = (order.order_id, f"open order {order.order_id}")
+    for iid, position in positions.items():
+        for reference in position.external_references:
+            seen.setdefault(reference, (None, f"a position in {iid}"))
+    return seen
+
+
+def _settle(
+    ctx: Context,
+    rows: Sequence[OrderView],
+    seen: Mapping[str, tuple[str | None, str]],
+    report: ReconcileReport,
+    when: str,
+) -> None:
+    """Rows Saxo has become `placed`; `pending` rows it has no trace of become `failed`. Each is an event."""
+    now = ctx.clock.now()
+    log = logger.bind(phase="reconcile")
+    for row in rows:
+        reference = row.external_reference
+        if reference in seen:
+            order_id, where = seen[reference]
+            message = f"order {reference} was recorded {row.status} but Saxo has it ({where}); now recorded placed"
+            ctx.store.update_order(
+                row.id,
+                status="placed",
+                order_id=row.order_id or order_id,
+                error_message=f"reconciled at {when}: {message}",
+            )
+            report.confirmed.append(reference)
+        elif row.status == "pending":
+            message = f"order {reference} was left pending and Saxo has no trace of it; now recorded failed"
+            ctx.store.update_order(
+                row.id, status="failed", error_code="NotPlaced", error_message=f"reconciled at {when}: {message}"
+            )
+            report.not_found.append(reference)
+        else:
+            continue
+        log.warning(message)
+        ctx.store.add_event("reconcile", message, at=now, details={"external_reference": reference})

@@ -200,3 +200,22 @@ def test_the_context_holds_what_the_client_reports_to(make_ctx) -> None:
     assert 'saxobot_saxo_requests_total{group="chart",status="200"}' in rendered
     assert 'saxobot_saxo_requests_total{group="trade",status="200"}' in rendered
     assert ctx.tokens is not None and ctx.tokens.access_token()
+
+
+def test_an_order_left_pending_is_settled_by_the_next_cycle(sim, make_ctx, monkeypatch) -> None:
+    """The order went through but its answer was lost and so was the lookup: the next cycle finds it."""
+    monkeypatch.setenv("WATCHLIST", '[{"asset_type": "FxSpot", "uic": 21, "symbol": "EURUSD", "quantity": 10000}]')
+    sim.control.script_cross("FxSpot:21", "up")
+    ctx = make_ctx()
+    sim.control.queue_fault("503_after_commit", method="POST", path="/trade/v2/orders")
+    sim.control.queue_fault("503", method="GET", path_contains="/port/v1/orders/me", count=10)
+    first = run_cycle(ctx)
+    assert [r.status for r in first.execution.results] == ["pending"]
+    assert len(sim.control.state()["orders"]) == 1
+    sim.control.clear_faults()
+    second = run_cycle(ctx)
+    _, _, orders = ctx.store.cycle_detail(first.cycle_id)
+    assert [o.status for o in orders] == ["placed"]
+    assert "reconciled at a later cycle" in (orders[0].error_message or "")
+    assert second.execution.results == []  # and it is not sent again
+    assert len(sim.control.state()["orders"]) == 1
