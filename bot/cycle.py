@@ -73,7 +73,8 @@ def run_cycle(ctx: Context) -> CycleResult:
         return result
     log = logger.bind(cycle_id=result.cycle_id)
     try:
-        _trade(ctx, result, now)
+        with logger.contextualize(cycle_id=result.cycle_id):  # every line of this cycle carries its id
+            _trade(ctx, result, now)
     except AuthError as exc:
         result.status, result.error = "error", f"authentication failed: {exc}"
         _record(ctx, result)
