@@ -7,8 +7,8 @@ is `Settings`, or a `ConfigError` whose `.setting` names one of the settings giv
 one line (main.py prints it as the single line of exit code 2). Nothing else may escape.
 
 Accepted settings must also be usable: the scheduler trigger can be built from them and the strategy
-parameters either load or fail with a `ConfigError` too. Gaps the bot has today are pinned by strict
-xfail tests at the end (they fail loudly once fixed).
+parameters either load or fail with a `ConfigError` too. Gaps this file once found are kept as regression
+tests at the end.
 """
 
 from __future__ import annotations
