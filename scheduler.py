@@ -73,10 +73,8 @@ def build_scheduler(settings: Settings, engine: Engine, executor: ThreadPoolExec
 
 
 def register_jobs(scheduler: BlockingScheduler, settings: Settings, now: datetime) -> None:
-    from bot.wiring import fixed_window
-
     mode = settings.trading_hours_mode
-    window = fixed_window(settings) if mode == "fixed" else None
+    window = settings.fixed_window() if mode == "fixed" else None
     trigger = build_trigger(mode, interval_seconds=settings.cycle_interval_seconds, window=window)
     first: dict[str, Any] = {"next_run_time": now} if mode != "fixed" else {}
     scheduler.add_job(

@@ -13,7 +13,7 @@ from contextvars import ContextVar
 from datetime import time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -36,6 +36,9 @@ from pydantic_settings import (
 
 from bot.domain import ASSET_TYPES, WatchItem
 from bot.errors import ConfigError
+
+if TYPE_CHECKING:
+    from bot.hours import FixedWindow
 
 SIM_BASE_URL = "https://gateway.saxobank.com/sim/openapi"
 LIVE_BASE_URL = "https://gateway.saxobank.com/openapi"
@@ -240,17 +243,8 @@ class Settings(BaseSettings):
         return self
 
     def _check_window(self) -> None:
-        from bot.hours import FixedWindow
-        from bot.market_calendar import get_calendar, parse_days
-
         try:
-            FixedWindow(
-                start=self.trading_start,
-                end=self.trading_end,
-                tz=ZoneInfo(self.timezone),
-                days=parse_days(self.trading_days),
-                calendar=get_calendar(self.trading_calendar),
-            )
+            self.fixed_window()
         except ValueError as exc:
             raise ConfigError("TRADING_END", str(exc)) from None
 
@@ -261,6 +255,19 @@ class Settings(BaseSettings):
         """The watchlist as domain items (quantity falls back to DEFAULT_QUANTITY)."""
         return tuple(
             WatchItem(e.asset_type, e.uic, e.symbol, e.quantity or self.default_quantity) for e in self.watchlist
+        )
+
+    def fixed_window(self) -> FixedWindow:
+        """The `fixed` mode window: TRADING_START..TRADING_END on TRADING_DAYS in TIMEZONE, minus the calendar."""
+        from bot.hours import FixedWindow
+        from bot.market_calendar import get_calendar, parse_days
+
+        return FixedWindow(
+            start=self.trading_start,
+            end=self.trading_end,
+            tz=ZoneInfo(self.timezone),
+            days=parse_days(self.trading_days),
+            calendar=get_calendar(self.trading_calendar),
         )
 
     @property

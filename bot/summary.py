@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.cycle import CycleResult
+from bot.store.engine import safe_url
 from bot.wiring import Context
 
 
@@ -52,14 +53,5 @@ def render(ctx: Context, result: CycleResult) -> str:
     elif result.status in ("ok", "halted"):
         lines.append("  no orders this cycle (no BUY/SELL signal acted on)")
     lines.append("")
-    lines.append(f"  metrics DB: {_safe_url(s.database_url)}   history: python main.py history")
+    lines.append(f"  metrics DB: {safe_url(s.database_url)}   history: python main.py history")
     return "\n".join(lines)
-
-
-def _safe_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return url.split("@")[-1]

@@ -18,9 +18,8 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.domain import Account
 from bot.errors import ConfigError, SaxoBadResponse, SaxoRateLimited, SaxoRetryable
-from bot.hours import FixedWindow, HoursGate
+from bot.hours import HoursGate
 from bot.log import register_secret
-from bot.market_calendar import get_calendar, parse_days
 from bot.market_data import BarCache
 from bot.metrics import Metrics
 from bot.strategies import LoadedStrategy, load_strategy
@@ -63,18 +62,6 @@ class Context:
         self.store.dispose()
         if self.sim is not None:
             self.sim.stop()
-
-
-def fixed_window(settings: Settings) -> FixedWindow:
-    from zoneinfo import ZoneInfo
-
-    return FixedWindow(
-        start=settings.trading_start,
-        end=settings.trading_end,
-        tz=ZoneInfo(settings.timezone),
-        days=parse_days(settings.trading_days),
-        calendar=get_calendar(settings.trading_calendar),
-    )
 
 
 def open_store(settings: Settings) -> Store:
@@ -168,7 +155,7 @@ def build_context(
         raise
     gate = HoursGate(
         settings.trading_hours_mode,
-        window=fixed_window(settings) if settings.trading_hours_mode == "fixed" else None,
+        window=settings.fixed_window() if settings.trading_hours_mode == "fixed" else None,
         schedule_source=saxo.trading_schedule,
     )
     return Context(

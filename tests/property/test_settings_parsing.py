@@ -31,7 +31,6 @@ from bot.domain import ASSET_TYPES
 from bot.errors import ConfigError
 from bot.strategies import load_strategy
 from bot.triggers import build_trigger
-from bot.wiring import fixed_window
 from tests.property.support import ENV_TEXT, JSON_SCALARS, bounded, escaped_from, json_values, mutated, one_line
 
 # ---- isolation -------------------------------------------------------------------------------------------
@@ -276,7 +275,7 @@ def outcome(load: Callable[[], Settings], given: set[str]) -> Settings | None:
 
 def check_usable(settings: Settings, given: set[str]) -> None:
     """What the process does next with accepted settings must not fail with anything but ConfigError."""
-    window = fixed_window(settings) if settings.trading_hours_mode == "fixed" else None
+    window = settings.fixed_window() if settings.trading_hours_mode == "fixed" else None
     trigger = build_trigger(
         settings.trading_hours_mode, interval_seconds=settings.cycle_interval_seconds, window=window
     )
