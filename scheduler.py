@@ -22,11 +22,11 @@ from loguru import logger
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 
-from bot.budget import budget_warnings
 from bot.config import Settings
-from bot.lock import instance_lock
-from bot.ops import start_health_server
-from bot.triggers import build_trigger, describe_trigger
+from bot.hours.triggers import build_trigger, describe_trigger
+from bot.ops.lock import instance_lock
+from bot.ops.observe import start_health_server
+from bot.saxo.budget import budget_warnings
 from jobs import runtime
 from jobs.events import on_job_event, report_missed_runs
 
@@ -126,7 +126,7 @@ def register_jobs(scheduler: BlockingScheduler, settings: Settings, now: datetim
 def run_scheduler(settings: Settings) -> int:
     """Start-up sequence of DESIGN §6b, then block until stopped. Returns the exit code."""
     from bot.commands.single import banner
-    from bot.reconcile import reconcile_at_startup
+    from bot.execution.reconcile import reconcile_at_startup
     from bot.wiring import build_context
 
     logger.info(banner(settings))

@@ -51,7 +51,7 @@ GOAL = ("<=", 2.5)
 def measure(*, buy: bool, workers: int | None, cycles: int) -> dict[str, Any]:
     """Median cycle time (seconds) and what one cycle sent, for one case and one design."""
     from bot.cycle import run_cycle
-    from bot.market_data import BarCache
+    from bot.cycle.market_data import BarCache
 
     with SimProcess(latency_ms=LATENCY_MS) as sim, temp_dir("rt") as tmp:
         ctx = bot_context(sim, tmp, WATCHLIST_6, workers=workers, clock=start_of_minute(sim))

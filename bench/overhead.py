@@ -50,7 +50,7 @@ class Timings:
 def run(quick: bool) -> list[Row]:
     from loguru import logger
 
-    from bot.metrics import Metrics
+    from bot.ops.metrics import Metrics
     from bot.saxo.http import SaxoHttp
 
     total = 100 if quick else 500

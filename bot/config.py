@@ -38,7 +38,7 @@ from bot.domain import ASSET_TYPES, WatchItem
 from bot.errors import ConfigError
 
 if TYPE_CHECKING:
-    from bot.hours import FixedWindow
+    from bot.hours.gate import FixedWindow
 
 SIM_BASE_URL = "https://gateway.saxobank.com/sim/openapi"
 LIVE_BASE_URL = "https://gateway.saxobank.com/openapi"
@@ -175,7 +175,7 @@ class Settings(BaseSettings):
     @classmethod
     def _parse_hhmm(cls, value: Any) -> Any:
         if isinstance(value, str):
-            from bot.market_calendar import parse_hhmm
+            from bot.hours.calendar import parse_hhmm
 
             return parse_hhmm(value)
         return value
@@ -192,7 +192,7 @@ class Settings(BaseSettings):
     @field_validator("trading_calendar")
     @classmethod
     def _known_calendar(cls, value: str) -> str:
-        from bot.market_calendar import get_calendar
+        from bot.hours.calendar import get_calendar
 
         get_calendar(value)
         return value
@@ -200,7 +200,7 @@ class Settings(BaseSettings):
     @field_validator("trading_days")
     @classmethod
     def _known_days(cls, value: str) -> str:
-        from bot.market_calendar import parse_days
+        from bot.hours.calendar import parse_days
 
         parse_days(value)
         return value
@@ -259,8 +259,8 @@ class Settings(BaseSettings):
 
     def fixed_window(self) -> FixedWindow:
         """The `fixed` mode window: TRADING_START..TRADING_END on TRADING_DAYS in TIMEZONE, minus the calendar."""
-        from bot.hours import FixedWindow
-        from bot.market_calendar import get_calendar, parse_days
+        from bot.hours.calendar import get_calendar, parse_days
+        from bot.hours.gate import FixedWindow
 
         return FixedWindow(
             start=self.trading_start,

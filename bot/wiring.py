@@ -16,12 +16,12 @@ from loguru import logger
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.cycle.market_data import BarCache
 from bot.domain import Account
 from bot.errors import ConfigError, SaxoBadResponse, SaxoRateLimited, SaxoRetryable
-from bot.hours import HoursGate
+from bot.hours.gate import HoursGate
 from bot.log import register_secret
-from bot.market_data import BarCache
-from bot.metrics import Metrics
+from bot.ops.metrics import Metrics
 from bot.strategies import LoadedStrategy, load_strategy
 
 if TYPE_CHECKING:
@@ -77,7 +77,7 @@ def build_tokens(settings: Settings) -> TokenProvider:
     from bot.saxo import ManualToken
 
     if settings.saxo_auth_mode == "oauth":
-        from bot.saxo.oauth import OAuthTokens
+        from bot.saxo.auth import OAuthTokens
 
         return OAuthTokens.from_settings(settings)
     assert settings.saxo_access_token is not None  # enforced by Settings

@@ -7,7 +7,7 @@ import os
 from loguru import logger
 
 from bot.errors import AuthError, BotError
-from bot.ops import observe_cycle
+from bot.ops.observe import observe_cycle
 from jobs import runtime
 
 

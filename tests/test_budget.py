@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.budget import budget_warnings, requests_per_minute
 from bot.domain import WatchItem
+from bot.saxo.budget import budget_warnings, requests_per_minute
 
 
 def stocks(n: int) -> list[WatchItem]:

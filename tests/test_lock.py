@@ -7,7 +7,7 @@ import os
 import pytest
 
 from bot.errors import InstanceLockedError
-from bot.lock import InstanceLock, PostgresAdvisoryLock, instance_lock, lock_path_for
+from bot.ops.lock import InstanceLock, PostgresAdvisoryLock, instance_lock, lock_path_for
 
 
 def test_lock_file_sits_beside_the_sqlite_job_store(tmp_path) -> None:

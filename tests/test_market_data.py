@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from bot.cycle.market_data import BarCache
 from bot.domain import Bar
-from bot.market_data import BarCache
 
 T0 = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 

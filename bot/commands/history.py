@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from bot.commands.history_format import render_cycle_detail, render_daily_summary, render_history, to_json
 from bot.config import Settings
 from bot.store import Store
-from bot.store.history_format import render_cycle_detail, render_daily_summary, render_history, to_json
 
 
 def run_history(settings: Settings, args: argparse.Namespace) -> int:

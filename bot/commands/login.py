@@ -28,7 +28,7 @@ from bot.clock import utc_iso
 from bot.config import Settings
 from bot.errors import AuthError, ConfigError
 from bot.log import register_secret
-from bot.saxo.oauth import OAuthClient, TokenFile, TokenSet, code_challenge, new_code_verifier, new_state
+from bot.saxo.auth import OAuthClient, TokenFile, TokenSet, code_challenge, new_code_verifier, new_state
 
 LOGIN_TIMEOUT = 300.0  # seconds to wait for the browser's redirect
 LOCAL_APP_KEY = "saxo-bot-local"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from loguru import logger
 
+from bot.commands.summary import render
 from bot.config import Settings
 from bot.cycle import run_cycle
-from bot.lock import instance_lock
-from bot.summary import render
+from bot.ops.lock import instance_lock
 from bot.wiring import build_context
 
 
@@ -26,7 +26,7 @@ def run_single_cycle(settings: Settings) -> int:
     with instance_lock(settings.jobstore_url, settings.jobstore_table):
         ctx = build_context(settings)
         try:
-            from bot.reconcile import reconcile_at_startup
+            from bot.execution.reconcile import reconcile_at_startup
 
             reconcile_at_startup(ctx)
             result = run_cycle(ctx)

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from bot.config import Settings, load_settings
-from bot.saxo.oauth import OAuthClient, code_challenge, new_code_verifier
+from bot.saxo.auth import OAuthClient, code_challenge, new_code_verifier
 from bot.sim import SimConfig, SimServer
 
 APP_KEY = "test-app-key-0001"

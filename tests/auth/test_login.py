@@ -14,7 +14,7 @@ import requests
 
 from bot.commands.login import local_token_path, run_login
 from bot.errors import AuthError, ConfigError
-from bot.saxo.oauth import OAuthTokens
+from bot.saxo.auth import OAuthTokens
 from bot.sim import SimServer
 from tests.auth.conftest import APP_KEY, free_port
 

@@ -11,7 +11,7 @@ import pytest
 from loguru import logger
 
 import main
-from bot.saxo.oauth import OAuthClient, TokenFile
+from bot.saxo.auth import OAuthClient, TokenFile
 from bot.sim import SimServer
 from tests.auth.conftest import APP_KEY, sim_tokens
 

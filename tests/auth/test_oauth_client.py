@@ -11,7 +11,7 @@ import requests
 import responses
 
 from bot.errors import AuthError, ConfigError, SaxoAuthError, SaxoBadResponse, SaxoRetryable, SaxoTimeout
-from bot.saxo.oauth import OAuthClient
+from bot.saxo.auth import OAuthClient
 
 BASE = "https://sim.logonvalidation.net"
 REDIRECT = "http://127.0.0.1:8765/callback"

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from bot.saxo.oauth import code_challenge, new_code_verifier, new_state
+from bot.saxo.auth import code_challenge, new_code_verifier, new_state
 
 # RFC 7636 appendix B (also the example on Saxo's PKCE page): the 32 octets, their base64url verifier, the challenge.
 RFC_OCTETS = bytes(

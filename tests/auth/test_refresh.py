@@ -16,7 +16,7 @@ from loguru import logger
 
 from bot.errors import AuthError, SaxoAuthError, SaxoRetryable
 from bot.saxo import SaxoHttp, TokenProvider
-from bot.saxo.oauth import OAuthClient, OAuthTokens, TokenFile, TokenSet
+from bot.saxo.auth import OAuthClient, OAuthTokens, TokenFile, TokenSet
 from bot.sim import SimServer
 from tests.auth.conftest import APP_KEY, FakeClock, sim_tokens
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import AuthError
-from bot.saxo.oauth import TokenFile, TokenFileError, TokenSet
+from bot.saxo.auth import TokenFile, TokenFileError, TokenSet
 
 T0 = datetime(2026, 7, 4, 13, 0, tzinfo=UTC)
 ACCESS = "eyJhbGciOiJFUzI1NiJ9.access-token-value-for-tests.c2ln"

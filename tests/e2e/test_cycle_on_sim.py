@@ -8,7 +8,7 @@ import pytest
 
 from bot.cycle import run_cycle
 from bot.errors import AuthError
-from bot.reconcile import reconcile_at_startup
+from bot.execution.reconcile import reconcile_at_startup
 
 
 def orders_of(ctx, cycle_id):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
-from bot.hours import FixedWindow
-from bot.market_calendar import get_calendar, parse_days
+from bot.hours.calendar import get_calendar, parse_days
+from bot.hours.gate import FixedWindow
 
 NY = ZoneInfo("America/New_York")
 

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from freezegun import freeze_time
 
-from bot.hours import FixedWindow, GateDecision, HoursGate
-from bot.market_calendar import get_calendar, parse_days
+from bot.hours.calendar import get_calendar, parse_days
+from bot.hours.gate import FixedWindow, GateDecision, HoursGate
 from tests.hours.support import NY, ny, nyse_window, utc
 
 MONDAY = (2026, 3, 2)  # an ordinary Monday (EST)
@@ -285,11 +285,11 @@ class TestGateFixedAndAlways:
 
 
 def test_modules_do_not_read_the_wall_clock():
-    import bot.hours
-    import bot.market_calendar
-    import bot.triggers
+    import bot.hours.calendar
+    import bot.hours.gate
+    import bot.hours.triggers
 
-    for module in (bot.hours, bot.market_calendar, bot.triggers):
+    for module in (bot.hours.gate, bot.hours.calendar, bot.hours.triggers):
         with open(module.__file__, encoding="utf-8") as handle:
             source = handle.read()
         for needle in ("datetime.now", "date.today", "time.time(", "utcnow", "time.monotonic"):

@@ -10,7 +10,7 @@ import pytest
 
 from bot.domain.models import TradingSession, WatchItem
 from bot.errors import SaxoRetryable
-from bot.hours import GateDecision, HoursGate, current_session
+from bot.hours.gate import GateDecision, HoursGate, current_session
 from tests.hours.support import utc
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "saxo"

@@ -6,7 +6,7 @@ from datetime import date, time
 
 import pytest
 
-from bot.market_calendar import MarketCalendar, get_calendar, parse_days, parse_hhmm
+from bot.hours.calendar import MarketCalendar, get_calendar, parse_days, parse_hhmm
 
 XNYS = get_calendar("XNYS")
 

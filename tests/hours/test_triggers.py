@@ -12,8 +12,8 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from freezegun import freeze_time
 
-from bot.hours import FixedWindow
-from bot.triggers import MAX_PIECES, WindowTrigger, build_trigger, describe_trigger, window_pieces
+from bot.hours.gate import FixedWindow
+from bot.hours.triggers import MAX_PIECES, WindowTrigger, build_trigger, describe_trigger, window_pieces
 from tests.hours.support import NY, ny, nyse_window, utc
 
 MONDAY = (2026, 3, 2)

@@ -14,8 +14,8 @@ import pytest
 from freezegun import freeze_time
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.health import HealthServer, health_report, iso_utc
-from bot.metrics import Metrics
+from bot.ops.health import HealthServer, health_report, iso_utc
+from bot.ops.metrics import Metrics
 
 NOW = datetime(2024, 5, 2, 12, 0, tzinfo=UTC)
 INTERVAL = 300  # stale after 600 s

@@ -1,4 +1,4 @@
-"""`bot.metrics.Metrics`: the series the issue asks for, in a registry of its own."""
+"""`bot.ops.metrics.Metrics`: the series the issue asks for, in a registry of its own."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.cycle import CycleResult
 from bot.domain import Decision, Side, Signal
 from bot.execution.executor import ExecutionReport
-from bot.metrics import Metrics
+from bot.ops.metrics import Metrics
 
 STARTED = datetime(2024, 5, 2, 12, 0, tzinfo=UTC)
 

@@ -29,8 +29,8 @@ from hypothesis import strategies as st
 from bot.config import Settings, load_settings
 from bot.domain import ASSET_TYPES
 from bot.errors import ConfigError
+from bot.hours.triggers import build_trigger
 from bot.strategies import load_strategy
-from bot.triggers import build_trigger
 from tests.property.support import ENV_TEXT, JSON_SCALARS, bounded, escaped_from, json_values, mutated, one_line
 
 # ---- isolation -------------------------------------------------------------------------------------------

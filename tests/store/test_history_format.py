@@ -6,8 +6,7 @@ import json
 from dataclasses import replace
 from decimal import Decimal
 
-from bot.store import CycleView, DaySummary, OrderView, SignalView
-from bot.store.history_format import (
+from bot.commands.history_format import (
     duration,
     render_cycle_detail,
     render_daily_summary,
@@ -17,6 +16,7 @@ from bot.store.history_format import (
     to_json,
     truncate,
 )
+from bot.store import CycleView, DaySummary, OrderView, SignalView
 
 CYCLE = CycleView(
     id=7,

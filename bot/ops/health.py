@@ -18,7 +18,7 @@ from typing import Any
 
 from loguru import logger
 
-from bot.metrics import Metrics
+from bot.ops.metrics import Metrics
 
 HOST = "127.0.0.1"
 Report = Callable[[], tuple[int, dict[str, Any]]]

@@ -1,4 +1,4 @@
-"""Prometheus metrics for the bot, served as text on `/metrics` (see `bot.health`).
+"""Prometheus metrics for the bot, served as text on `/metrics` (see `bot.ops.health`).
 
 `Metrics` owns its own `CollectorRegistry` (never prometheus_client's global one), so a process has exactly the
 series listed below and tests can build as many instances as they like. prometheus_client is thread-safe, so the
@@ -6,7 +6,7 @@ hooks may be called from the scheduler thread, the request pool and the HTTP ser
 
 Hooks, each cheap and never raising on odd input:
 
-* `cycle_finished(result)`: a `bot.cycle.CycleResult` (duck-typed);
+* `cycle_finished(result)`: a `bot.cycle.run.CycleResult` (duck-typed);
 * `saxo_request(group, method, path, status, seconds)`: usable as `SaxoHttp(on_request=...)` as it is;
 * `rate_limits(snapshot)`: `SaxoHttp.rate_limits()`, `{group: {dimension: (remaining, limit, reset_seconds)}}`;
 * `scheduler_event(kind)`: `job_missed`, `job_error`, `max_instances` (APScheduler listener events).

@@ -5,7 +5,7 @@
   `CronTrigger` pieces in the window's time zone on the window's days. Together they fire every interval
   from the window's start up to, but not including, its end: the window is half-open `[start, end)`, so
   09:30-16:00 at 60 s fires 09:30, 09:31, ... 15:59 and not at 16:00, and the gate
-  (`bot.hours.FixedWindow.is_open`) agrees.
+  (`bot.hours.gate.FixedWindow.is_open`) agrees.
 
 How the fixed-window pieces are made: the fire times of one session are `start + k * interval` for
 `start <= t < end`, restarting at each session's start. They are grouped into as few cron pieces as
@@ -32,7 +32,7 @@ from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.hours import MODES, FixedWindow
+from bot.hours.gate import MODES, FixedWindow
 
 __all__ = ["MAX_PIECES", "WindowTrigger", "build_trigger", "describe_trigger", "window_pieces"]
 

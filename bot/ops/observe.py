@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from loguru import logger
 
-from bot.health import HealthServer, health_report
+from bot.ops.health import HealthServer, health_report
 
 if TYPE_CHECKING:
     from bot.cycle import CycleResult

@@ -29,7 +29,7 @@ from types import MappingProxyType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.domain.models import TradingSession, WatchItem
-from bot.market_calendar import MarketCalendar, get_calendar, parse_days, parse_hhmm
+from bot.hours.calendar import MarketCalendar, get_calendar, parse_days, parse_hhmm
 
 __all__ = [
     "MODES",

@@ -1,0 +1,139 @@
+"""Recording a cycle in the metrics DB: its signals, the orders it did not send, and its summary row."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from loguru import logger
+
+from bot.cycle.result import UNRECORDED, CycleResult
+from bot.cycle.steps import trading_day
+from bot.domain import Signal, WatchItem
+from bot.errors import StoreError
+from bot.execution.planner import NoOrder, bar_key
+from bot.risk import Blocked
+
+if TYPE_CHECKING:
+    from bot.store import CycleCounts
+    from bot.wiring import Context
+
+
+def record_signals(ctx: Context, result: CycleResult, items: Sequence[WatchItem]) -> None:
+    from bot.store import SignalRecord
+
+    records: list[SignalRecord] = []
+    for item in items:
+        decision = result.decisions.get(item.id)
+        skipped = result.skipped.get(item.id)
+        if decision is not None:
+            note = skipped or (f"no order: {result.no_order[item.id]}" if item.id in result.no_order else None)
+            reason = decision.reason + (f"; {note}" if note else "")
+            records.append(
+                SignalRecord(
+                    item.id,
+                    item.symbol,
+                    decision.signal.value,
+                    decision.price,
+                    reason,
+                    bar_key(decision.bar_time) or None,
+                )
+            )
+        else:
+            records.append(SignalRecord(item.id, item.symbol, "SKIP", None, skipped or "not evaluated", None))
+    ctx.store.add_signals(result.cycle_id, records)
+
+
+def record_not_sent(ctx: Context, result: CycleResult, not_sent: list[NoOrder], blocked: Sequence[Blocked]) -> None:
+    from bot.store import OrderRecord
+
+    now = ctx.clock.now()
+    rows: list[OrderRecord] = []
+    for item in not_sent:
+        rows.append(
+            OrderRecord(
+                instrument_id=item.instrument_id,
+                symbol=_symbol(ctx, item.instrument_id),
+                side=item.side.value if item.side else "BUY",
+                amount=item.amount,
+                order_type="Market",
+                status="blocked",
+                error_code="AmountTooSmall" if "minimum" in item.reason else "NotTradable",
+                error_message=item.reason,
+                created_at=now,
+            )
+        )
+    for b in blocked:
+        rows.append(
+            OrderRecord(
+                instrument_id=b.intent.instrument_id,
+                symbol=b.intent.item.symbol,
+                side=b.intent.side.value,
+                amount=b.intent.amount,
+                order_type="Market",
+                duration=b.intent.duration.value,
+                status="blocked",
+                external_reference=b.intent.external_reference,
+                signal_bar_time=bar_key(b.intent.signal_bar_time) or None,
+                opening=True,
+                error_code=b.rule,
+                error_message=b.reason,
+                created_at=now,
+            )
+        )
+    for row in rows:
+        ctx.store.add_order(result.cycle_id, row)
+
+
+def _symbol(ctx: Context, iid: str) -> str:
+    return next((i.symbol for i in ctx.settings.items if i.id == iid), iid)
+
+
+def counts(result: CycleResult) -> CycleCounts:
+    from bot.store import CycleCounts
+
+    signals = [d.signal for d in result.decisions.values()]
+    ex = result.execution
+    return CycleCounts(
+        quotes_ok=result.quotes_ok,
+        signals_buy=signals.count(Signal.BUY),
+        signals_sell=signals.count(Signal.SELL),
+        signals_hold=signals.count(Signal.HOLD),
+        orders_placed=ex.count("placed"),
+        orders_failed=ex.count("failed") + ex.count("pending"),
+        orders_rejected=ex.count("rejected"),
+        orders_blocked=len(result.blocked),
+        orders_prechecked=ex.count("prechecked"),
+    )
+
+
+def record_cycle(ctx: Context, result: CycleResult) -> None:
+    """Write the cycle's summary row. A DB failure here is logged loudly; the process goes on."""
+    finished = ctx.clock.now()
+    result.duration_ms = int((finished - result.started_at).total_seconds() * 1000)
+    summary: dict[str, Any] = {
+        "finished_at": finished,
+        "status": result.status,
+        "counts": counts(result),
+        "skip_reason": result.skip_reason,
+        "error": result.error,
+        "total_value": result.total_value,
+        "trading_day": trading_day(result.started_at, ctx.settings.timezone),
+    }
+    try:
+        ctx.store.finish_cycle(result.cycle_id, **summary)
+    except StoreError as exc:
+        logger.error(
+            "could not record cycle {} summary in the metrics DB (retried next cycle): {}", result.cycle_id, exc
+        )
+        ctx.extras.setdefault(UNRECORDED, []).append((result.cycle_id, summary))
+
+
+def record_late_summaries(ctx: Context) -> None:
+    """Write cycle summaries an earlier DB failure kept back, so no cycle stays `running`."""
+    pending = ctx.extras.get(UNRECORDED) or []
+    while pending:
+        cycle_id, summary = pending[0]
+        ctx.store.finish_cycle(cycle_id, **summary)  # StoreError: still down; try again next cycle
+        pending.pop(0)
+        logger.info("recorded the summary of cycle {} that the metrics DB refused earlier", cycle_id)
