@@ -24,8 +24,9 @@ lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
+## bench: benchmarks (ARGS=--quick for a smoke run that never overwrites bench/results.json)
 bench: $(STAMP)
-	$(PY) -m bench
+	$(PY) -m bench $(ARGS)
 
 soak: $(STAMP)
 	$(PY) -m pytest -m soak tests/soak -p no:cacheprovider
