@@ -2,7 +2,8 @@
 
 1. PKCE verifier/challenge (S256) and a random `state`; print the `/authorize` URL of SAXO_AUTH_BASE_URL.
 2. Default: listen once on 127.0.0.1 at the port and path of SAXO_REDIRECT_URI, open a browser when there is one,
-   and wait for Saxo's redirect. `--no-browser` (or a redirect URI we cannot listen on): the user pastes the URL
+   and wait for Saxo's redirect (requests without this attempt's `state`, or to other paths, are ignored until the
+   timeout). `--no-browser` (or a redirect URI we cannot listen on): the user pastes the URL
    the browser was sent to.
 3. Check `state`, exchange the code at `/token`, write the token file (0600) and print where and until when
    (never the tokens). SAXO_ENV=local logs in against the embedded simulator instead of Saxo.
@@ -10,6 +11,7 @@
 
 from __future__ import annotations
 
+import hmac
 import html
 import os
 import sys
@@ -197,11 +199,16 @@ class _Server(ThreadingHTTPServer):
 
 
 class _CallbackListener:
-    """One HTTP server on 127.0.0.1 that takes exactly one redirect to `path`, answers it, and stops."""
+    """One HTTP server on 127.0.0.1 that takes exactly one redirect to `path`, answers it, and stops.
+
+    Only a redirect carrying this attempt's `state` counts; anything else (other paths such as /favicon.ico,
+    no code, a foreign `state`) is answered and ignored, so a stray request can neither log in nor abort.
+    """
 
     def __init__(self, port: int, path: str, state: str) -> None:
         self.path = path
         self._state = state
+        self.ignored = 0  # redirects with a foreign state, answered and ignored
         self._done = threading.Event()
         self._params: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -219,11 +226,16 @@ class _CallbackListener:
         self._server.server_close()
         self._thread.join(timeout=5)
 
+    def owns(self, state: str | None) -> bool:
+        """True when `state` is this login attempt's (compared in constant time)."""
+        return state is not None and hmac.compare_digest(state.encode(), self._state.encode())
+
     def wait(self, timeout: float) -> dict[str, str]:
-        """The redirect's query parameters (the caller checks them; `state` here only picks the page shown)."""
+        """The query parameters of the redirect with this attempt's `state` (the caller checks them again)."""
         if not self._done.wait(timeout):
+            foreign = f"; {self.ignored} redirect(s) with another login's state were ignored" if self.ignored else ""
             raise AuthError(
-                f"no redirect arrived within {timeout:.0f} s: run python main.py login again "
+                f"no redirect arrived within {timeout:.0f} s{foreign}: run python main.py login again "
                 "(or python main.py login --no-browser to paste the redirect URL)"
             )
         return self._params
@@ -243,6 +255,13 @@ class _CallbackListener:
                 if "code" not in params and "error" not in params:
                     self._page(400, "This address waits for Saxo's login redirect (no code in it).")
                     return
+                if not listener.owns(params.get("state")):
+                    # Not this attempt's redirect (a stale tab, a forged link): it may neither log in nor
+                    # abort the login. Keep waiting for the right one until the timeout.
+                    with listener._lock:
+                        listener.ignored += 1
+                    self._page(400, "This redirect does not belong to the login in progress (state mismatch).")
+                    return
                 with listener._lock:
                     first = not listener._done.is_set()
                     if first:
@@ -251,8 +270,6 @@ class _CallbackListener:
                     self._page(409, "A login redirect was already received. Return to the terminal.")
                 elif params.get("error"):
                     self._page(200, f"Login failed ({params['error']}). Return to the terminal.")
-                elif params.get("state") != listener._state:
-                    self._page(400, "Login failed: state mismatch. Return to the terminal.")
                 else:
                     self._page(200, "Login complete, you can close this tab.")
                 if first:

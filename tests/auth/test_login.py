@@ -126,22 +126,49 @@ def test_confidential_app_logs_in_with_its_secret(
     assert "code_verifier" not in stored(settings.saxo_token_file)
 
 
-@pytest.mark.parametrize("pasted", [False, True])
-def test_a_state_mismatch_is_refused_and_nothing_is_written(
-    sim: SimServer, make_settings: Callable[..., Any], capsys: pytest.CaptureFixture[str], pasted: bool
+def test_a_pasted_state_mismatch_is_refused_and_nothing_is_written(
+    sim: SimServer, make_settings: Callable[..., Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
     settings = make_settings(sim)
     forged = lambda location: with_state(location, "forged-state")  # noqa: E731
-    browser = Browser(tamper=forged)
     with pytest.raises(AuthError, match="state mismatch") as caught:
-        if pasted:
-            run_login(settings, no_browser=True, open_browser=no_browser, input_fn=Paste(capsys, tamper=forged))
-        else:
-            run_login(settings, no_browser=False, open_browser=browser, input_fn=no_browser, timeout=TIMEOUT)
+        run_login(settings, no_browser=True, open_browser=no_browser, input_fn=Paste(capsys, tamper=forged))
     assert "python main.py login" in str(caught.value) and caught.value.exit_code == 3
     assert not settings.saxo_token_file.exists()
-    if not pasted:
-        assert browser.pages[0].status_code == 400 and "state mismatch" in browser.pages[0].text
+
+
+def test_the_listener_ignores_a_foreign_state_and_waits_for_the_right_redirect(
+    sim: SimServer, make_settings: Callable[..., Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A redirect of another login attempt (stale tab, forged link) neither logs in nor aborts this login."""
+    settings = make_settings(sim)
+    pages: list[requests.Response] = []
+
+    def browser(url: str) -> bool:
+        location = requests.get(url, allow_redirects=False, timeout=TIMEOUT).headers["Location"]
+        foreign = with_state(location, "forged-state")
+        denied = urlunsplit(urlsplit(foreign)._replace(query=urlencode({"error": "access_denied", "state": "x"})))
+        pages.append(requests.get(foreign, timeout=TIMEOUT))  # a code with the wrong state
+        pages.append(requests.get(denied, timeout=TIMEOUT))  # an error with the wrong state
+        pages.append(requests.get(location, timeout=TIMEOUT))  # the real redirect
+        return True
+
+    assert run_login(settings, no_browser=False, open_browser=browser, input_fn=no_browser, timeout=TIMEOUT) == 0
+    assert [p.status_code for p in pages] == [400, 400, 200]
+    assert "state mismatch" in pages[0].text and "Login complete" in pages[2].text
+    assert settings.saxo_token_file.exists()
+
+
+def test_only_foreign_states_until_the_timeout_is_auth_error_and_nothing_is_written(
+    sim: SimServer, make_settings: Callable[..., Any]
+) -> None:
+    settings = make_settings(sim)
+    browser = Browser(tamper=lambda location: with_state(location, "forged-state"))
+    with pytest.raises(AuthError, match="no redirect arrived within") as caught:
+        run_login(settings, no_browser=False, open_browser=browser, input_fn=no_browser, timeout=0.5)
+    assert "1 redirect(s) with another login's state were ignored" in str(caught.value)
+    assert caught.value.exit_code == 3 and not settings.saxo_token_file.exists()
+    assert browser.pages[0].status_code == 400 and "state mismatch" in browser.pages[0].text
 
 
 def test_a_redirect_without_state_is_refused(
@@ -214,11 +241,15 @@ def test_the_listener_ignores_other_paths_and_requests_without_a_code(
     def browser(url: str) -> bool:
         seen.append(requests.get(base + "/favicon.ico", timeout=TIMEOUT).status_code)
         seen.append(requests.get(redirect_uri, timeout=TIMEOUT).status_code)
-        return Browser()(url)
+        real = Browser()
+        real(url)
+        seen.append(real.pages[0].status_code)
+        seen.append(requests.get(base + "/favicon.ico", timeout=TIMEOUT).status_code)  # after: still ignored
+        return True
 
     assert run_login(make_settings(sim), no_browser=False, open_browser=browser, input_fn=no_browser,
                      timeout=TIMEOUT) == 0  # fmt: skip
-    assert seen == [404, 400]
+    assert seen == [404, 400, 200, 404]
 
 
 def test_a_busy_port_falls_back_to_pasting(
