@@ -43,7 +43,7 @@ def render_cycle_detail(cycle: CycleView, signals: Sequence[SignalView], orders:
     finished = short_time(cycle.finished_at)[11:] if cycle.finished_at else "..."
     lines = [
         f"cycle {cycle.id}  {short_time(cycle.started_at)} -> {finished}  {cycle.status}  "
-        f"{duration(cycle.duration_ms)}  {'dry run' if cycle.dry_run else 'live'}  "
+        f"{duration(cycle.duration_ms)}  {mode(cycle.dry_run)}  "
         f"hours={cycle.hours_mode or NONE}  instruments={cycle.instruments}  quotes ok={cycle.quotes_ok}",
         f"signals B/S/H {cycle.signals_buy}/{cycle.signals_sell}/{cycle.signals_hold}  "
         f"orders placed={cycle.orders_placed} prechecked={cycle.orders_prechecked} "
@@ -195,6 +195,11 @@ def short_time(stamp: str | None) -> str:
     if not stamp:
         return NONE
     return stamp.replace("T", " ")[:19]
+
+
+def mode(dry_run: bool) -> str:
+    """Dry run or not. Never "live": the row does not say which Saxo (simulator, SIM or LIVE) it ran against."""
+    return "dry run" if dry_run else "placing orders"
 
 
 def duration(ms: int | None) -> str:

@@ -122,7 +122,8 @@ def test_empty_history() -> None:
 def test_cycle_detail_has_cycle_then_signals_then_orders() -> None:
     text = render_cycle_detail(replace(CYCLE, error="boom"), [SIGNAL], [ORDER])
     first = text.splitlines()[0]
-    assert first.startswith("cycle 7  2026-11-24 14:30:00 -> 14:30:01  ok  1.2 s  live")
+    assert first.startswith("cycle 7  2026-11-24 14:30:00 -> 14:30:01  ok  1.2 s  placing orders")
+    assert "live" not in text  # a simulator cycle looks exactly like this: never labelled live
     assert "total value 100000.5" in text and "trading day 2026-11-24" in text
     assert "error: boom" in text
     assert text.index("signals (1)") < text.index("orders (1)")
