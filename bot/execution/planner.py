@@ -16,6 +16,7 @@ from bot.domain import Decision, Duration, InstrumentRules, OrderIntent, Side, S
 
 DURATION_PREFERENCE = (Duration.DAY, Duration.IMMEDIATE_OR_CANCEL, Duration.FILL_OR_KILL)
 MAX_REFERENCE = 50
+REFERENCE_TOKEN_CHARS = 10  # 40 random bits: unique across DB loss and across bots
 
 
 @dataclass(frozen=True)
@@ -59,9 +60,17 @@ def market_duration(rules: InstrumentRules) -> Duration:
     return rules.market_durations[0] if rules.market_durations else Duration.DAY
 
 
-def external_reference(cycle_id: int, item: WatchItem, side: Side) -> str:
-    """Ties an order to its cycle and instrument: `sb-<cycle>-<AssetType>-<Uic>-<B|S>` (≤ 50 chars)."""
-    return f"sb-{cycle_id}-{item.asset_type}-{item.uic}-{side.value[0]}"[:MAX_REFERENCE]
+def external_reference(cycle_id: int, item: WatchItem, side: Side, token: str | None = None) -> str:
+    """`sb-<cycle>-<AssetType>-<Uic>-<B|S>-<token>` (≤ 50 chars): ties an order to its cycle and instrument.
+
+    Cycle numbers restart when the metrics DB is new, and several bots may trade one account, so the random
+    `token` (REFERENCE_TOKEN_CHARS hex digits) makes the reference unique for the account; when the whole would
+    be too long, the AssetType is shortened, never the token.
+    """
+    token = token or uuid.uuid4().hex[:REFERENCE_TOKEN_CHARS]
+    fixed = f"sb-{cycle_id}--{item.uic}-{side.value[0]}-{token}"
+    asset_type = item.asset_type[: max(0, MAX_REFERENCE - len(fixed))]
+    return f"sb-{cycle_id}-{asset_type}-{item.uic}-{side.value[0]}-{token}"[:MAX_REFERENCE]
 
 
 def plan_order(

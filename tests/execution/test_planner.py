@@ -106,9 +106,27 @@ def test_market_duration(allowed, expected) -> None:
 
 
 def test_external_reference_fits_50_chars_and_names_cycle_and_instrument() -> None:
-    ref = external_reference(123456789, WatchItem("ContractFutures", 987654321, "X"), Side.SELL)
+    ref = external_reference(1234567, WatchItem("ContractFutures", 987654321, "X"), Side.SELL, token="0123456789")
     assert len(ref) <= 50
-    assert ref == "sb-123456789-ContractFutures-987654321-S"
+    assert ref == "sb-1234567-ContractFutures-987654321-S-0123456789"
+
+
+def test_external_reference_shortens_the_asset_type_never_the_token() -> None:
+    item = WatchItem("CfdOnFuturesWithAVeryLongAssetTypeName", 1234567890, "X")
+    ref = external_reference(12345678901, item, Side.BUY, token="abcdefabcd")
+    assert len(ref) == 50
+    assert ref.startswith("sb-12345678901-CfdOn") and ref.endswith("-1234567890-B-abcdefabcd")
+
+
+def test_external_references_are_unique_when_cycle_numbers_restart() -> None:
+    """A new or lost metrics DB starts again at cycle 1: the reference must still be new for the account."""
+    item = WatchItem("FxSpot", 21, "EURUSD")
+    references = {external_reference(1, item, Side.BUY) for _ in range(1000)}
+    assert len(references) == 1000
+    assert all(r.startswith("sb-1-FxSpot-21-B-") and len(r) == len("sb-1-FxSpot-21-B-") + 10 for r in references)
+    first, second = plan(Signal.BUY, 0), plan(Signal.BUY, 0)
+    assert isinstance(first, OrderIntent) and isinstance(second, OrderIntent)
+    assert first.external_reference != second.external_reference
 
 
 def test_each_intent_gets_a_fresh_request_id() -> None:
