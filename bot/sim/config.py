@@ -1,8 +1,7 @@
-"""Simulator settings and the simulator's clock (wall clock plus a test-controlled offset)."""
+"""Simulator settings and time formatting (the clock itself is in clock.py)."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -23,19 +22,6 @@ class SimConfig:
     account_currency: str = "USD"
     starting_cash: float = 1_000_000
     app_day_limit: int = 10_000_000
-
-
-class SimClock:
-    """The simulator's notion of now: wall clock + offset (seconds). Thread-safe enough: one float."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def now(self) -> float:
-        return time.time() + self.offset
-
-    def set_offset(self, seconds: float) -> None:
-        self.offset = float(seconds)
 
 
 def iso(ts: float, ms: bool = False) -> str:

@@ -7,7 +7,7 @@ HTTP (no token needed; JSON bodies use the keyword names of the Python methods):
     POST   /__sim/script          script_cross(instrument_key, direction, horizon)
     GET    /__sim/state           state()
     POST   /__sim/reset           reset()
-    POST   /__sim/clock           set_clock_offset(seconds)
+    POST   /__sim/clock           set_clock_offset(seconds), or {"at": ISO} (set_clock) or {"advance": seconds}
     POST   /__sim/position        set_position(instrument_key, amount)
     POST   /__sim/ratelimits      set_rate_limits(session_limit_per_minute, orders_per_second)
 Bad input answers 400 {"error": "..."}.
@@ -19,7 +19,7 @@ import json
 from typing import Any
 
 from bot.sim.catalogue import Instrument
-from bot.sim.config import iso
+from bot.sim.config import iso, parse_iso
 from bot.sim.core import SimCore
 from bot.sim.valuation import balance_body
 
@@ -80,8 +80,16 @@ class SimControl:
             core.book.set_position(inst, float(amount), mid, -change * mid * rate, now)
 
     def set_clock_offset(self, seconds: float) -> None:
-        """The simulator's now becomes wall clock + seconds (tokens, bars, schedules, limits, netting)."""
+        """The simulator's now becomes its base (wall clock, or the pinned instant) + seconds (tokens, bars,
+        schedules, limits, netting)."""
         self._core.clock.set_offset(seconds)
+
+    def set_clock(self, at: str) -> None:
+        """The simulator's now becomes `at` (ISO-8601; naive means UTC); a pinned clock stays pinned there."""
+        self._core.clock.set(parse_iso(at))
+
+    def advance_clock(self, seconds: float) -> None:
+        self._core.clock.advance(seconds)
 
     def now(self) -> float:
         """The simulator's now, epoch seconds."""
@@ -115,6 +123,7 @@ class SimControl:
         return {
             "now": iso(now, ms=True),
             "clock_offset": core.clock.offset,
+            "clock_pinned": core.clock.pinned,
             "cash": round(cash, 2),
             "currency": core.currency,
             "total_value": balance_body(core, now)["TotalValue"],
@@ -163,11 +172,23 @@ class SimControl:
             return 400, {"error": str(exc)}
         return 200, result if isinstance(result, dict) else {"ok": True}
 
+    def _clock_http(
+        self,
+        seconds: float | None = None,
+        offset_seconds: float | None = None,
+        at: str | None = None,
+        advance: float | None = None,
+    ) -> None:
+        if at is not None:
+            self.set_clock(str(at))
+        elif advance is not None:
+            self.advance_clock(float(advance))
+        else:
+            self.set_clock_offset(float(seconds if seconds is not None else offset_seconds or 0))
+
     def _http_action(self, method: str, path: str) -> Any:
         if path == "/__sim/clock" and method == "POST":
-            return lambda seconds=None, offset_seconds=None: self.set_clock_offset(
-                float(seconds if seconds is not None else offset_seconds or 0)
-            )
+            return self._clock_http
         return {
             ("POST", "/__sim/faults"): self.set_faults,
             ("POST", "/__sim/faults/queue"): self.queue_fault,

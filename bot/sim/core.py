@@ -13,7 +13,8 @@ from bot.sim import schedule
 from bot.sim.auth import TokenAuthority
 from bot.sim.book import Book
 from bot.sim.catalogue import Catalogue, Instrument
-from bot.sim.config import SimClock, SimConfig
+from bot.sim.clock import SimClock
+from bot.sim.config import SimConfig
 from bot.sim.faults import FaultInjector
 from bot.sim.market import Market
 from bot.sim.ratelimit import RateLimiter
@@ -72,16 +73,16 @@ class Stats:
 class SimCore:
     """Holds every component; handlers read and change the simulator only through this object."""
 
-    def __init__(self, config: SimConfig) -> None:
+    def __init__(self, config: SimConfig, clock: SimClock | None = None) -> None:
         self.config = config
-        self.clock = SimClock()
+        self.clock = clock or SimClock()
         self.catalogue = Catalogue()
         self.market = Market(config.seed, self.catalogue)
-        self.book = Book(config.starting_cash, self.clock.now())
+        self.book = Book(config.starting_cash, self.clock.time())
         self.limiter = RateLimiter(config.session_limit_per_minute, config.orders_per_second, config.app_day_limit)
         self.faults = FaultInjector(config.latency_ms)
         self.identity = Identity.from_seed(config.seed)
-        self.auth = TokenAuthority(config, self.clock.now, self.identity.client_key, self.identity.user_key)
+        self.auth = TokenAuthority(config, self.clock.time, self.identity.client_key, self.identity.user_key)
         self.stats = Stats()
         self.recent: dict[tuple[str, str, str], tuple[float, str | None]] = {}  # duplicate-order window
         self.recent_lock = threading.Lock()
@@ -90,7 +91,8 @@ class SimCore:
         self.base_url = ""  # set by the server once it knows its port
 
     def now(self) -> float:
-        return self.clock.now()
+        """The simulator's now, epoch seconds (every route reads this, never the wall clock)."""
+        return self.clock.time()
 
     @property
     def currency(self) -> str:
@@ -107,9 +109,9 @@ class SimCore:
         return amount * self.market.rate(currency, self.currency, t)
 
     def reset(self) -> None:
-        """Fresh account, prices, limits, faults, counters and clock; issued tokens stay valid."""
-        self.clock.set_offset(0.0)
-        self.book.reset(self.config.starting_cash, self.clock.now())
+        """Fresh account, prices, limits, faults, counters and clock (back to its start); issued tokens stay valid."""
+        self.clock.reset()
+        self.book.reset(self.config.starting_cash, self.clock.time())
         self.market.reset()
         self.limiter.session_limit = self.config.session_limit_per_minute
         self.limiter.orders_per_second = self.config.orders_per_second

@@ -15,6 +15,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from bot.sim.clock import SimClock
 from bot.sim.config import SimConfig
 from bot.sim.control import SimControl
 from bot.sim.core import SimCore
@@ -129,10 +130,17 @@ class SimServer:
     """The Saxo OpenAPI simulator. `start()` serves in a daemon thread; also a context manager."""
 
     def __init__(
-        self, config: SimConfig | None = None, host: str = "127.0.0.1", port: int = 0, log_requests: bool = False
+        self,
+        config: SimConfig | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        log_requests: bool = False,
+        clock: SimClock | None = None,
     ) -> None:
+        """`clock`: the simulator's time (default: the wall clock); a pinned one makes every answer repeatable."""
         self.config = config or SimConfig()
-        self.core = SimCore(self.config)
+        self.core = SimCore(self.config, clock)
+        self.clock = self.core.clock
         self.control = SimControl(self.core)
         self._httpd = _HTTPServer((host, port), self.core, self.control, log_requests)
         bound_host, bound_port = self._httpd.server_address[:2]
