@@ -141,6 +141,8 @@ class Decision:
     reason: str
     bar_time: datetime | None = None  # start of the last completed bar the signal was read from
     price: float | None = None
+    stop_price: float | None = None  # a protective level the strategy suggests (optional; not acted on yet)
+    take_profit_price: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
