@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor, Future, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from loguru import logger
 
+from bot.cycle.bar_checks import implausible
 from bot.domain import Bar, Quote, Snapshot, WatchItem
 from bot.errors import AuthError, BotError
 
@@ -73,6 +74,24 @@ class MarketData:
     snapshots: dict[str, Snapshot]
     skipped: dict[str, str]  # instrument_id -> reason
     quotes_ok: int
+    closed: frozenset[str] = frozenset()  # skipped because their market is closed (not an error)
+
+    def all_closed(self, items: Sequence[WatchItem]) -> bool:
+        """True when there were instruments and every one of them was skipped as closed."""
+        return bool(items) and all(item.id in self.closed for item in items)
+
+
+def market_closed(quote: Quote) -> str | None:
+    """Why `quote` says its market is closed, or None.
+
+    Closed: IsMarketOpen false, MarketState Closed or a NoMarket price type (folded into `market_open` by
+    the prices reader), or no price on either side without an error code.
+    """
+    if quote.market_open is False:
+        return f"market closed ({quote.market_state or 'IsMarketOpen=false'})"
+    if quote.price is None and quote.error_code is None:
+        return "market closed (no price)"
+    return None
 
 
 def fetch_quotes_async(
@@ -117,31 +136,46 @@ def assemble(
         except BotError as exc:
             logger.warning("quotes for {} unavailable: {}", asset_type, exc)
             quote_errors[asset_type] = f"quotes unavailable: {exc}"
+    wait(bar_futures.values())  # nothing of this cycle's fetch keeps running behind its back
     snapshots: dict[str, Snapshot] = {}
     skipped: dict[str, str] = {}
+    closed: set[str] = set()
     quotes_ok = 0
     for item in items:
         iid = item.id
-        try:
-            bars = bar_futures[iid].result()
-        except AuthError:
-            raise
-        except BotError as exc:
-            skipped[iid] = f"bars unavailable: {exc}"
-            logger.bind(instrument=iid).warning("skipped: bars unavailable: {}", exc)
-            continue
         quote = quotes.get(iid)
-        if quote is None:
-            skipped[iid] = quote_errors.get(item.asset_type, "no quote returned for this instrument")
-        elif not quote.usable:
-            skipped[iid] = f"no valid quote ({quote.error_code or 'no price'})"
-        elif quote.market_open is False:
-            skipped[iid] = f"market closed ({quote.market_state or 'IsMarketOpen=false'})"
-        elif not bars:
-            skipped[iid] = "no bars returned"
-        if iid in skipped:
-            logger.bind(instrument=iid).warning("skipped: {}", skipped[iid])
+        reason = market_closed(quote) if quote is not None else None
+        if reason is not None:
+            closed.add(iid)
+        else:
+            reason = _unusable(item, quote, quote_errors) or _bars_problem(bar_futures[iid], quote)
+        if reason is not None:
+            skipped[iid] = reason
+            logger.bind(instrument=iid).warning("skipped: {}", reason)
             continue
+        assert quote is not None  # _unusable said so
         quotes_ok += 1
+        bars = bar_futures[iid].result()
         snapshots[iid] = Snapshot(item=item, now=now, quote=quote, bars=tuple(bars), horizon_minutes=horizon)
-    return MarketData(snapshots, skipped, quotes_ok)
+    return MarketData(snapshots, skipped, quotes_ok, frozenset(closed))
+
+
+def _unusable(item: WatchItem, quote: Quote | None, quote_errors: dict[str, str]) -> str | None:
+    if quote is None:
+        return quote_errors.get(item.asset_type, "no quote returned for this instrument")
+    if not quote.usable:
+        return f"no valid quote ({quote.error_code or 'no price'})"
+    return None
+
+
+def _bars_problem(future: Future[list[Bar]], quote: Quote | None) -> str | None:
+    """Why the bars cannot be used: the fetch failed, none came, or they fail the plausibility checks."""
+    try:
+        bars = future.result()
+    except AuthError:
+        raise
+    except BotError as exc:
+        return f"bars unavailable: {exc}"
+    if not bars:
+        return "no bars returned"
+    return implausible(bars, quote.price if quote is not None else None)

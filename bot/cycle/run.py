@@ -77,6 +77,12 @@ def _trade(ctx: Context, result: CycleResult, now: datetime) -> None:
     data, positions, balance = fetch(ctx, tradable, now)
     result.skipped.update(data.skipped)
     result.quotes_ok = data.quotes_ok
+    if data.all_closed(tradable):  # a weekend or a holiday is not an error: nothing to trade, say why
+        result.status = "skipped"
+        result.skip_reason = f"market closed for every instrument ({'; '.join(sorted(set(data.skipped.values())))})"
+        record_signals(ctx, result, items)
+        logger.info("skipped: {}", result.skip_reason)
+        return
     if not data.snapshots and tradable:
         record_signals(ctx, result, items)
         raise CycleError(f"no market data for any instrument ({'; '.join(sorted(set(data.skipped.values())))})")

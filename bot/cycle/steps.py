@@ -158,13 +158,24 @@ def execute(ctx: Context, cycle_id: int, verdict: RiskVerdict) -> ExecutionRepor
 
 
 def day_baseline(ctx: Context, now: datetime, balance: Balance) -> Decimal | None:
-    """TotalValue at the first cycle of the trading day (Saxo has no daily P/L field)."""
+    """TotalValue at the first cycle of the trading day with a valid balance (Saxo has no daily P/L field).
+
+    A TotalValue of 0 or below is a bad read, not the day's start: stored, it would put the baseline under
+    every later value and switch DAILY_LOSS_LIMIT off for the day. It is skipped; the next valid one counts.
+    """
     day = trading_day(now, ctx.settings.timezone)
     baseline = ctx.store.day_baseline(day)
     if baseline is None:
+        if not valid_baseline(balance.total_value):
+            logger.warning("TotalValue {} is not a valid start of day; no baseline yet", balance.total_value)
+            return None
         ctx.store.set_day_baseline(day, balance.total_value, balance.currency, now)
         baseline = ctx.store.day_baseline(day) or balance.total_value
     return baseline
+
+
+def valid_baseline(total_value: Decimal | None) -> bool:
+    return total_value is not None and total_value.is_finite() and total_value > 0
 
 
 def trading_day(now: datetime, timezone: str) -> str:

@@ -16,6 +16,10 @@ from bot.saxo.wire import WireError, as_dict, as_list, opt_bool, opt_float, opt_
 PATH = "/trade/v1/infoprices/list"
 FIELD_GROUPS = "Quote,InstrumentPriceDetails,DisplayAndFormat"
 MAX_UICS_PER_CALL = 100  # Saxo documents no maximum; 100 keeps URLs short
+# A quote says its market is closed by Quote.MarketState, or by a price type of NoMarket on either side
+# (nothing to trade against); InstrumentPriceDetails.IsMarketOpen false says it too.
+CLOSED_STATES = frozenset({"Closed"})
+NO_MARKET = "NoMarket"
 
 
 Batch = tuple[str, list[WatchItem]]
@@ -61,15 +65,22 @@ def quote_from_row(item: WatchItem, row: dict[str, Any]) -> Quote:
     delayed = opt_int(quote, "DelayedByMinutes") or 0
     if delayed < 0:
         raise WireError("DelayedByMinutes: negative")
+    market_open = opt_bool(details, "IsMarketOpen")
+    state = opt_str(quote, "MarketState")
+    no_market = NO_MARKET in (opt_str(quote, "PriceTypeBid"), opt_str(quote, "PriceTypeAsk"))
+    if no_market and state not in CLOSED_STATES:
+        state = NO_MARKET  # the reason a skipped instrument carries
+    if state in CLOSED_STATES or no_market:
+        market_open = False
     return Quote(
         instrument_id=item.id,
         bid=_price(quote, "Bid"),
         ask=_price(quote, "Ask"),
         mid=_price(quote, "Mid"),
         delayed_minutes=delayed,
-        market_open=opt_bool(details, "IsMarketOpen"),
+        market_open=market_open,
         error_code=None if error_code in (None, "None") else error_code,
-        market_state=opt_str(quote, "MarketState"),
+        market_state=state,
     )
 
 

@@ -309,7 +309,12 @@ class Store:
         currency: str,
         recorded_at: datetime,
     ) -> None:
-        """Record the day's starting value unless one exists: the first writer wins."""
+        """Record the day's starting value unless one exists: the first writer wins.
+
+        A value of 0 or below is never a day's start (a bad balance read) and is not recorded.
+        """
+        if not total_value.is_finite() or total_value <= 0:
+            return
         values = {
             "trading_day": trading_day,
             "total_value": to_decimal(total_value),

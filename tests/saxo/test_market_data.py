@@ -66,6 +66,28 @@ def test_an_instrument_missing_from_the_answer_is_absent_and_quote_errors_are_ke
     assert not quote.usable
 
 
+@pytest.mark.parametrize(
+    ("quote_fields", "state"),
+    [
+        ({"MarketState": "Closed"}, "Closed"),
+        ({"PriceTypeBid": "NoMarket", "PriceTypeAsk": "NoMarket"}, "NoMarket"),
+        ({"MarketState": "Open", "PriceTypeAsk": "NoMarket", "PriceTypeBid": "Indicative"}, "NoMarket"),
+        ({"MarketState": "Closed", "PriceTypeAsk": "NoMarket"}, "Closed"),
+    ],
+)
+def test_a_closed_market_state_or_no_market_price_type_reads_as_market_closed(rsps, client, quote_fields, state):
+    rsps.add("GET", url(INFOPRICES), json={"Data": [price_row(21, "FxSpot", **quote_fields)]})
+    quote = client.quotes([FX], "acc")["FxSpot:21"]
+    assert quote.market_open is False and quote.market_state == state  # IsMarketOpen said true
+
+
+def test_an_open_market_state_and_tradable_prices_stay_open(rsps, client):
+    fields = {"MarketState": "Open", "PriceTypeBid": "Tradable", "PriceTypeAsk": "Indicative"}
+    rsps.add("GET", url(INFOPRICES), json={"Data": [price_row(21, "FxSpot", **fields)]})
+    quote = client.quotes([FX], "acc")["FxSpot:21"]
+    assert quote.market_open is True and quote.market_state == "Open"
+
+
 def test_one_call_per_asset_type_and_at_most_100_uics_per_call(rsps, client):
     items = [WatchItem("Stock", 1000 + n, f"S{n}") for n in range(250)] + [FX, FX, BTC]
     asked: list[tuple[str, list[str]]] = []
