@@ -3,7 +3,9 @@
 Sources, strongest first: command line (passed in as overrides), environment variables, `.env`,
 a TOML file (`--config`, default `config.toml` when present), defaults. Names are case-insensitive
 with no prefix. Any bad value becomes a `ConfigError` naming the setting, which `main.py` turns into
-exit code 2 and one line.
+exit code 2 and one line. A misspelled name (an unknown key in the TOML file or `.env`, an environment
+variable that is a near miss of a setting) is an error too, and so is a database URL or log path that cannot
+be used (`bot/config_checks.py`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from bot.config_checks import check_names, database_url_problem, path_problem
 from bot.domain import ASSET_TYPES, WatchItem
 from bot.errors import ConfigError
 
@@ -110,7 +113,7 @@ class Settings(BaseSettings):
     trading_days: str = "mon-fri"
 
     dry_run: bool = False
-    cycle_interval_seconds: float = Field(default=60.0, gt=0, le=7 * 24 * 3600, allow_inf_nan=False)
+    cycle_interval_seconds: float = Field(default=60.0, ge=1, le=7 * 24 * 3600, allow_inf_nan=False)
     default_quantity: Decimal = Field(default=Decimal(1), gt=0)
     allow_short: bool = False
     strategy: str = "ma_crossover"
@@ -203,6 +206,22 @@ class Settings(BaseSettings):
         from bot.hours.calendar import parse_days
 
         parse_days(value)
+        return value
+
+    @field_validator("database_url", "jobstore_url")
+    @classmethod
+    def _usable_database(cls, value: str) -> str:
+        problem = database_url_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("log_file")
+    @classmethod
+    def _usable_log_file(cls, value: str) -> str:
+        problem = path_problem(Path(value)) if value else None
+        if problem:
+            raise ValueError(problem)
         return value
 
     @field_validator("log_level")
@@ -312,6 +331,7 @@ def load_settings(
         toml = Path(config_path)
         if not toml.is_file():
             raise ConfigError("--config", f"file not found: {toml}")
+    check_names(set(Settings.model_fields), toml=toml, env_file=Path(env_file) if env_file else None)
     toml_token = _toml_path.set(toml)
     env_token = _env_file.set(Path(env_file) if env_file else None)
     try:
@@ -343,7 +363,9 @@ def _as_config_error(exc: ValidationError) -> ConfigError:
     if len(location) > 1:
         message = f"entry {location[1]}" + (f", field {location[2]}" if len(location) > 2 else "") + f": {message}"
     bad_input = error.get("input")
-    if bad_input is not None and not isinstance(bad_input, dict | list | tuple) and len(location) <= 1:
+    scalar = bad_input is not None and not isinstance(bad_input, dict | list | tuple) and len(location) <= 1
+    # A database URL may carry a password: its messages say what is wrong without repeating it.
+    if scalar and "URL" not in setting and str(bad_input) not in message:
         shown = "***" if "TOKEN" in setting or "SECRET" in setting else repr(bad_input)[:60]
         message = f"{message} (got {shown})"
     return ConfigError(setting, message)

@@ -7,6 +7,7 @@ an operator or a Prometheus on the same host scrapes it; anything further away g
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import threading
@@ -18,6 +19,7 @@ from typing import Any
 
 from loguru import logger
 
+from bot.errors import ConfigError
 from bot.ops.metrics import Metrics
 
 HOST = "127.0.0.1"
@@ -158,7 +160,11 @@ class HealthServer:
     """
 
     def __init__(self, port: int, report: Report, metrics: Metrics) -> None:
-        self._server = _Server(port, report, metrics)
+        try:
+            self._server = _Server(port, report, metrics)
+        except OSError as exc:  # in use, or a privileged port: the setting is wrong, not the bot
+            reason = "in use by another process" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+            raise ConfigError("HEALTH_PORT", f"cannot listen on {HOST}:{port}: {reason}") from None
         self._thread: threading.Thread | None = None
 
     @property

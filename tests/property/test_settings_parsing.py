@@ -337,7 +337,7 @@ def test_near_valid_watchlists_and_params(watchlist: str, params: str) -> None:
         ("TIMEZONE", "UTC"),
         ("TRADING_DAYS", "mon-fri"),
         ("WATCHLIST", '[{"asset_type": "Stock", "uic": 211, "symbol": "AAPL:xnas"}]'),
-        ("CYCLE_INTERVAL_SECONDS", "0.5"),
+        ("CYCLE_INTERVAL_SECONDS", "1.5"),
     ],
 )
 def test_plain_values_are_accepted(name: str, value: str) -> None:
