@@ -6,6 +6,7 @@
     │   ├── AuthError            token gone and not refreshable: exit 3, log in again
     │   └── InstanceLockedError  another scheduler holds the job store
     ├── StoreError               metrics DB unreadable/unwritable: log loudly, send no order, keep running
+    ├── StopRequested            SIGINT/SIGTERM during a wait: abandon it, send nothing more, wind down
     └── SaxoError                anything Saxo answered (or failed to answer); carries the evidence
         ├── SaxoAuthError        401 (also an AuthError: stop)
         ├── SaxoRejected         4xx business rejection: skip this step, others go on
@@ -59,6 +60,10 @@ class InstanceLockedError(FatalError):
 
 class StoreError(BotError):
     """The metrics database could not be read or written."""
+
+
+class StopRequested(BotError):
+    """A stop was requested (SIGINT/SIGTERM) while waiting: the wait ends early and what it guarded is not done."""
 
 
 class SaxoError(BotError):

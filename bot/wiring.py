@@ -64,22 +64,22 @@ class Context:
             self.sim.stop()
 
 
-def open_store(settings: Settings) -> Store:
+def open_store(settings: Settings, clock: Clock | None = None) -> Store:
     """The metrics DB, upgraded to the latest schema."""
     from bot.store import Store
 
-    store = Store(settings.database_url)
+    store = Store(settings.database_url, clock=clock)
     store.migrate()
     return store
 
 
-def build_tokens(settings: Settings) -> TokenProvider:
+def build_tokens(settings: Settings, clock: Clock | None = None) -> TokenProvider:
     from bot.saxo import ManualToken
 
     if settings.saxo_auth_mode == "oauth":
         from bot.saxo.auth import OAuthTokens
 
-        return OAuthTokens.from_settings(settings)
+        return OAuthTokens.from_settings(settings, clock=clock)
     assert settings.saxo_access_token is not None  # enforced by Settings
     token = settings.saxo_access_token.get_secret_value()
     register_secret(token)
@@ -129,23 +129,27 @@ def build_context(
 ) -> Context:
     """Everything a cycle needs, built once.
 
-    `base_url`/`tokens` override the environment and `http_options` reach `SaxoHttp` (tests inject a sleep).
+    `base_url`/`tokens` override the environment and `http_options` reach `SaxoHttp` (e.g. `max_retries`).
+    The clock's sleeps end early once `Context.stop` is set (SIGINT/SIGTERM).
     """
     from bot.saxo import SaxoClient
 
     strategy = load_strategy(settings.strategy, settings.strategy_params)
-    clock = clock or SystemClock()
-    store = store or open_store(settings)
+    stop = threading.Event()
+    clock = clock or SystemClock(stop)
+    store = store or open_store(settings, clock)
     sim = None
     if base_url is None:
         if settings.saxo_env == "local":
             sim, base_url, tokens = start_simulator()
         else:
-            base_url, tokens = settings.saxo_base_url, build_tokens(settings)
+            base_url, tokens = settings.saxo_base_url, build_tokens(settings, clock)
     if tokens is None:
         raise ConfigError("SAXO_ACCESS_TOKEN", "no credentials for the Saxo client")
-    metrics = Metrics()
-    saxo = SaxoClient.connect(base_url or "", tokens, on_request=metrics.saxo_request, **(http_options or {}))
+    metrics = Metrics(clock)
+    saxo = SaxoClient.connect(
+        base_url or "", tokens, clock=clock, on_request=metrics.saxo_request, **(http_options or {})
+    )
     try:
         account = with_startup_retries(lambda: saxo.account(settings.saxo_account_key), clock)
     except BaseException:
@@ -171,4 +175,5 @@ def build_context(
         sim=sim,
         metrics=metrics,
         tokens=tokens,
+        stop=stop,
     )

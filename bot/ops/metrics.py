@@ -23,6 +23,8 @@ from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from bot.clock import Clock, SystemClock
+
 CYCLE_STATUSES = ("ok", "skipped", "halted", "error")
 SUCCESS_STATUSES = frozenset({"ok", "skipped", "halted"})  # the bot did what it should (halted: the kill switch)
 SCHEDULER_EVENTS = ("job_missed", "job_error", "max_instances")
@@ -35,7 +37,8 @@ class Metrics:
 
     content_type = CONTENT_TYPE_LATEST
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock | None = None) -> None:
+        self._clock = clock or SystemClock()
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.cycles = Counter("saxobot_cycles", "Trading cycles by outcome", ["status"], registry=r)
@@ -87,7 +90,7 @@ class Metrics:
         duration = max(float(getattr(result, "duration_ms", 0) or 0) / 1000.0, 0.0)
         self.cycle_duration.observe(duration)
         if status in SUCCESS_STATUSES:
-            self.last_success.set(_finished_at(getattr(result, "started_at", None), duration))
+            self.last_success.set(_finished_at(getattr(result, "started_at", None), duration, self._clock))
         for decision in _values(getattr(result, "decisions", None)):
             self.signals.labels(signal=_label(getattr(decision, "signal", None))).inc()
         execution = getattr(result, "execution", None)
@@ -135,10 +138,10 @@ def _label(value: Any) -> str:
     return str(getattr(value, "value", value))
 
 
-def _finished_at(started_at: Any, duration: float) -> float:
+def _finished_at(started_at: Any, duration: float, clock: Clock) -> float:
     """Unix time the cycle ended: `started_at` + duration, or now when `started_at` is missing."""
     if not isinstance(started_at, datetime):
-        return datetime.now(UTC).timestamp()
+        return clock.now().timestamp()
     if started_at.tzinfo is None:
         started_at = started_at.replace(tzinfo=UTC)
     return (started_at + timedelta(seconds=duration)).timestamp()

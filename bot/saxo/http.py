@@ -20,7 +20,6 @@ never logged and never put in an exception.
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -30,6 +29,7 @@ import requests
 from loguru import logger
 from requests.adapters import HTTPAdapter
 
+from bot.clock import Clock, SystemClock
 from bot.errors import (
     OrderOutcomeUnknown,
     SaxoAuthError,
@@ -128,8 +128,7 @@ class SaxoHttp:
         timeout: tuple[float, float] = (3.05, 15.0),
         max_retries: int = 3,
         backoff_base: float = 0.25,
-        sleep: Callable[[float], None] = time.sleep,
-        monotonic: Callable[[], float] = time.monotonic,
+        clock: Clock | None = None,
         on_request: OnRequest | None = None,
         budget: RateBudget | None = None,
         pool_maxsize: int = POOL_MAXSIZE,
@@ -139,10 +138,9 @@ class SaxoHttp:
         self._timeout = timeout
         self._max_retries = max(max_retries, 0)
         self._backoff_base = backoff_base
-        self._sleep = sleep
-        self._monotonic = monotonic
+        self._clock = clock or SystemClock()
         self._on_request = on_request
-        self._budget = budget or RateBudget(sleep=sleep, monotonic=monotonic)
+        self._budget = budget or RateBudget(clock=self._clock)
         self._rng = random.Random()
         self._session = requests.Session()
         # HTTPAdapter's own max_retries stays 0: nothing below us may re-send an order POST.
@@ -291,7 +289,7 @@ class SaxoHttp:
                 reset_seconds=exc.reset_seconds,
                 **call.evidence,
             ) from exc
-        started = self._monotonic()
+        started = self._clock.monotonic()
         response = None
         try:
             # Read the token after any budget wait, so a provider that refreshes ahead of expiry is current.
@@ -309,20 +307,20 @@ class SaxoHttp:
             )
         except requests.exceptions.Timeout as exc:
             problem = f"no answer within {self._timeout} s ({type(exc).__name__})"
-            self._record(call, None, self._monotonic() - started, None, problem)
+            self._record(call, None, self._clock.monotonic() - started, None, problem)
             raise SaxoTimeout(problem, **call.evidence) from exc
         except _TRANSPORT_ERRORS as exc:
             problem = f"connection failed ({type(exc).__name__})"
-            self._record(call, None, self._monotonic() - started, None, problem)
+            self._record(call, None, self._clock.monotonic() - started, None, problem)
             raise SaxoRetryable(problem, **call.evidence) from exc
         except requests.exceptions.RequestException as exc:
             problem = f"request could not be sent ({type(exc).__name__})"
-            self._record(call, None, self._monotonic() - started, None, problem)
+            self._record(call, None, self._clock.monotonic() - started, None, problem)
             raise SaxoError(problem, **call.evidence) from exc
         finally:
             self._budget.release(call.group, response.headers if response is not None else None)
         correlation = response.headers.get("X-Correlation")
-        self._record(call, response.status_code, self._monotonic() - started, correlation, None)
+        self._record(call, response.status_code, self._clock.monotonic() - started, correlation, None)
         return response
 
     def _reply(self, call: _Call, response: Any) -> Reply:
@@ -365,7 +363,7 @@ class SaxoHttp:
 
     def _backoff(self, failures: int) -> None:
         delay = min(self._backoff_base * 2 ** (failures - 1), MAX_BACKOFF)
-        self._sleep(delay + self._rng.uniform(0, delay / 2))
+        self._clock.sleep(delay + self._rng.uniform(0, delay / 2))
 
     def _record(
         self, call: _Call, status: int | None, seconds: float, correlation: str | None, problem: str | None

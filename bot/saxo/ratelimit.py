@@ -18,15 +18,20 @@ but Saxo says it may stop sending them until a limit is near. So the budget keep
 * order placement is also paced to one every `order_interval` seconds; dimensions whose name contains
   `Orders` only apply to order placement, so `SessionOrders: 0` never holds up a price read.
 
-The clock and the sleep are injected, so tests move a fake clock instead of sleeping.
+The `Clock` is injected: tests move a fake one instead of sleeping, and the real one's sleep ends early
+(`StopRequested`) when the process is asked to stop.
 """
 
 from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.clock import Clock
 
 DEFAULT_LIMIT = 120  # requests per window per service group (Saxo's documented default)
 DEFAULT_WINDOW = 60.0  # seconds
@@ -100,16 +105,15 @@ class RateBudget:
     def __init__(
         self,
         *,
-        sleep: Callable[[float], None],
-        monotonic: Callable[[], float],
+        clock: Clock,
         default_limit: int = DEFAULT_LIMIT,
         default_window: float = DEFAULT_WINDOW,
         order_interval: float = ORDER_INTERVAL,
         margin: float = MARGIN,
         max_wait: float = MAX_WAIT,
     ) -> None:
-        self._sleep = sleep
-        self._monotonic = monotonic
+        self._sleep = clock.sleep
+        self._monotonic = clock.monotonic
         self._default_limit = default_limit
         self._default_window = default_window
         self._order_interval = order_interval
@@ -154,7 +158,11 @@ class RateBudget:
                         d.remaining = d.limit - (0 if d.orders_only else state.in_flight)
                         d.reset_at = None
         if pace > 0:
-            self._sleep(pace)
+            try:
+                self._sleep(pace)
+            except BaseException:  # a stop request: the reserved request is never sent
+                self.release(group, None)
+                raise
             slept += pace
         return slept
 

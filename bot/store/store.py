@@ -19,7 +19,7 @@ from typing import Any, Self
 from sqlalchemy import Connection, delete, false, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.clock import SystemClock
+from bot.clock import Clock, SystemClock
 from bot.errors import StoreError
 from bot.store import queries
 from bot.store.engine import DEFAULT_BUSY_TIMEOUT_MS, make_engine, parse_url, safe_url, translate_errors
@@ -69,8 +69,10 @@ class Store:
         *,
         echo: bool = False,
         busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+        clock: Clock | None = None,
     ) -> None:
         self._url = parse_url(url)
+        self._clock = clock or SystemClock()  # only for a row whose time the caller left out
         self.engine = make_engine(self._url, echo=echo, busy_timeout_ms=busy_timeout_ms)
         self._host = socket.gethostname()
 
@@ -222,7 +224,7 @@ class Store:
 
     def add_order(self, cycle_id: int, record: OrderRecord) -> int:
         """Record an order before anything is sent; returns the row id for `update_order`."""
-        created = iso(record.created_at or SystemClock().now())
+        created = iso(record.created_at or self._clock.now())
         values = {
             "cycle_id": cycle_id,
             "instrument_id": record.instrument_id,
@@ -263,7 +265,7 @@ class Store:
             values["estimated_cost"] = to_decimal(values["estimated_cost"])
         if values.get("duration") is not None:
             values["duration"] = plain(values["duration"])
-        values["updated_at"] = iso(moment or SystemClock().now())
+        values["updated_at"] = iso(moment or self._clock.now())
         with self._write(f"update order row {row_id}") as conn:
             if not conn.execute(update(orders).where(orders.c.id == row_id).values(values)).rowcount:
                 raise StoreError(f"metrics DB {self.url}: no order row {row_id} to update")

@@ -21,13 +21,22 @@ STATIC_TOKEN = "sim-static-token-never-issued"  # so only tokens the simulator i
 
 
 class FakeClock:
-    """`now()` that tests move by hand (UTC)."""
+    """A `Clock` whose `now()` tests move by hand (UTC); calling it is `now()` too. Sleeps move it."""
 
     def __init__(self, start: datetime | None = None) -> None:
         self.moment = start or datetime.now(UTC)
 
     def __call__(self) -> datetime:
         return self.moment
+
+    def now(self) -> datetime:
+        return self.moment
+
+    def monotonic(self) -> float:
+        return self.moment.timestamp()
+
+    def sleep(self, seconds: float) -> None:
+        self.advance(seconds)
 
     def advance(self, seconds: float) -> None:
         self.moment += timedelta(seconds=seconds)

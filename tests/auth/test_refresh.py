@@ -53,7 +53,7 @@ class Rig:
     def provider(self, tokens: TokenSet | None = None, **kw: Any) -> OAuthTokens:
         loaded = tokens or self.file.load()
         assert loaded is not None
-        return OAuthTokens(self.client, self.file, loaded, now=self.clock, **kw)
+        return OAuthTokens(self.client, self.file, loaded, clock=self.clock, **kw)
 
     @property
     def issued(self) -> int:
@@ -229,7 +229,7 @@ def test_a_401_refreshes_once_and_the_call_succeeds(rig: Rig) -> None:
     rig.login()
     tokens = rig.provider()
     assert isinstance(tokens, TokenProvider)
-    http = SaxoHttp(rig.sim.base_url, tokens, sleep=lambda s: None)
+    http = SaxoHttp(rig.sim.base_url, tokens, clock=rig.clock)
     try:
         assert http.get(USERS_ME).status == 200
         issued = rig.issued
@@ -264,7 +264,7 @@ def test_concurrent_401s_refresh_once(rig: Rig) -> None:
 def test_refresh_refused_after_401_gives_up_with_the_login_advice(rig: Rig, logs: list[str]) -> None:
     rig.login()
     tokens = rig.provider()
-    http = SaxoHttp(rig.sim.base_url, tokens, sleep=lambda s: None)
+    http = SaxoHttp(rig.sim.base_url, tokens, clock=rig.clock)
     try:
         rig.sim.control.set_clock_offset(3700)  # both tokens expired on the simulator's clock
         assert tokens.refresh_after_unauthorized() is False
@@ -282,7 +282,7 @@ def test_refresh_refused_after_401_gives_up_with_the_login_advice(rig: Rig, logs
 
 def test_a_refresh_token_reused_after_rotation_is_refused(rig: Rig, tmp_path: Path) -> None:
     first = rig.login()
-    stale = OAuthTokens(rig.client, TokenFile(tmp_path / "stale.json"), first, now=rig.clock)
+    stale = OAuthTokens(rig.client, TokenFile(tmp_path / "stale.json"), first, clock=rig.clock)
     rig.provider().refresh()  # someone else rotates the refresh token
     rig.clock.moment = first.obtained_at + timedelta(seconds=1190)
     with pytest.raises(AuthError) as caught:
@@ -338,13 +338,13 @@ def test_from_settings_with_long_dead_tokens_says_to_log_in(rig: Rig, make_setti
     settings = make_settings(rig.sim, saxo_token_file=rig.file.path)
     later = rig.clock() + timedelta(hours=2)
     with pytest.raises(AuthError, match=r"expired at .*python main\.py login"):
-        OAuthTokens.from_settings(settings, now=lambda: later)
+        OAuthTokens.from_settings(settings, clock=FakeClock(later))
 
 
 def test_from_settings_works_as_a_confidential_client(rig: Rig, make_settings: Callable[..., Any]) -> None:
     first = rig.login()
     settings = make_settings(rig.sim, saxo_token_file=rig.file.path, saxo_app_secret="app-secret-0123456")
-    tokens = OAuthTokens.from_settings(settings, now=lambda: first.obtained_at + timedelta(seconds=1190))
+    tokens = OAuthTokens.from_settings(settings, clock=FakeClock(first.obtained_at + timedelta(seconds=1190)))
     try:
         assert "app-secret" not in repr(tokens)
         assert tokens.access_token() != first.access_token  # refreshed with HTTP Basic at the simulator

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import json
 import threading
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -34,21 +35,28 @@ def url(path: str) -> str:
 
 
 class FakeClock:
-    """A monotonic clock that only moves when something sleeps; sleeps are recorded, not slept."""
+    """A `Clock` that only moves when something sleeps; sleeps are recorded, not slept."""
+
+    EPOCH = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
     def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
+        self.start = start
+        self.elapsed = 0.0
         self.sleeps: list[float] = []
         self._lock = threading.Lock()
 
+    def now(self) -> datetime:
+        with self._lock:
+            return self.EPOCH + timedelta(seconds=self.elapsed)
+
     def monotonic(self) -> float:
         with self._lock:
-            return self.now
+            return self.start + self.elapsed
 
     def sleep(self, seconds: float) -> None:
         with self._lock:
             self.sleeps.append(seconds)
-            self.now += seconds
+            self.elapsed += seconds
 
 
 class RefreshingTokens:
@@ -73,8 +81,7 @@ def make_http(clock: FakeClock, tokens: Any = None, **kwargs: Any) -> SaxoHttp:
     return SaxoHttp(
         BASE,
         tokens or ManualToken(TOKEN),
-        sleep=clock.sleep,
-        monotonic=clock.monotonic,
+        clock=clock,
         **kwargs,
     )
 

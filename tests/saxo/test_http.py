@@ -232,7 +232,7 @@ def test_manual_token_rejects_an_empty_token():
 
 
 def test_connect_builds_a_client_with_http_options(rsps, clock):
-    client = SaxoClient.connect(BASE, ManualToken(TOKEN), sleep=clock.sleep, monotonic=clock.monotonic)
+    client = SaxoClient.connect(BASE, ManualToken(TOKEN), clock=clock)
     rsps.add("GET", url("/chart/v3/charts"), json={"Data": []})
     assert client.bars(FX, 1) == []
     client.close()

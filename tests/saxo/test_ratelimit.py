@@ -13,7 +13,7 @@ from tests.saxo.helpers import FakeClock, intent, make_http, url
 
 
 def budget(clock: FakeClock, **kwargs) -> RateBudget:
-    return RateBudget(sleep=clock.sleep, monotonic=clock.monotonic, **kwargs)
+    return RateBudget(clock=clock, **kwargs)
 
 
 def headers(dim: str, remaining: int, reset: float, limit: int = 120) -> dict[str, str]:
@@ -129,12 +129,16 @@ def test_orders_are_paced_one_per_second(clock):
 
 
 def test_a_non_moving_clock_still_makes_progress():
-    sleeps: list[float] = []
-    limiter = RateBudget(sleep=sleeps.append, monotonic=lambda: 5.0, default_limit=1)
+    class Frozen(FakeClock):
+        def sleep(self, seconds: float) -> None:
+            self.sleeps.append(seconds)  # time never moves
+
+    frozen = Frozen()
+    limiter = RateBudget(clock=frozen, default_limit=1)
     for _ in range(3):
         limiter.acquire("port")
         limiter.release("port", None)
-    assert len(sleeps) == 2
+    assert len(frozen.sleeps) == 2
 
 
 def test_threads_never_overshoot_the_budget(clock):

@@ -6,13 +6,13 @@ Confidential apps use HTTP Basic AppKey:AppSecret, public (PKCE) apps send `clie
 
 from __future__ import annotations
 
-import time
 from typing import Any
 from urllib.parse import urlencode
 
 import requests
 from loguru import logger
 
+from bot.clock import Clock, SystemClock
 from bot.errors import ConfigError, SaxoAuthError, SaxoBadResponse, SaxoRetryable, SaxoTimeout
 from bot.log import redact, register_secret
 
@@ -28,6 +28,7 @@ class OAuthClient:
         redirect_uri: str,
         session: requests.Session | None = None,
         timeout: tuple[float, float] = (3.05, 15.0),
+        clock: Clock | None = None,
     ) -> None:
         if not app_key:
             raise ConfigError("SAXO_APP_KEY", "required for OAuth (the AppKey of your Saxo app)")
@@ -38,6 +39,7 @@ class OAuthClient:
         self._session = session or requests.Session()
         self._own_session = session is None
         self._timeout = timeout
+        self._clock = clock or SystemClock()
         register_secret(self._app_secret)
 
     @property
@@ -91,7 +93,7 @@ class OAuthClient:
         auth = (self.app_key, self._app_secret) if self._app_secret else None
         if auth is None:
             form["client_id"] = self.app_key
-        started = time.monotonic()
+        started = self._clock.monotonic()
         try:
             response = self._session.post(
                 self.token_url,
@@ -108,7 +110,7 @@ class OAuthClient:
         except requests.exceptions.RequestException as exc:
             raise SaxoRetryable(f"token endpoint ({grant}) unreachable ({type(exc).__name__})", **evidence) from exc
         status = response.status_code
-        ms = round((time.monotonic() - started) * 1000)
+        ms = round((self._clock.monotonic() - started) * 1000)
         logger.info("oauth POST {} ({}) -> {} in {} ms", self.token_url, grant, status, ms)
         evidence["status"] = status
         if status in (200, 201):

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import requests
 from loguru import logger
 
-from bot.clock import utc_iso
+from bot.clock import Clock, SystemClock, utc_iso
 from bot.errors import AuthError, SaxoBadResponse, SaxoRetryable
 from bot.log import register_secret
 from bot.saxo.auth.endpoint import OAuthClient
@@ -28,11 +28,6 @@ if TYPE_CHECKING:
 REFRESH_MARGIN = timedelta(seconds=60)  # refresh before a call when the access token has less left than this
 SCHEDULED_MARGIN = timedelta(minutes=5)  # refresh_if_due() refreshes when less than this is left
 MIN_PROACTIVE_INTERVAL = timedelta(seconds=10)  # never refresh ahead of expiry more often than this
-Now = Callable[[], datetime]
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class OAuthTokens:
@@ -45,14 +40,14 @@ class OAuthTokens:
         tokens: TokenSet,
         *,
         code_verifier: str | None = None,
-        now: Now = _utcnow,
+        clock: Clock | None = None,
         margin: timedelta = REFRESH_MARGIN,
     ) -> None:
         self._client = client
         self._file = token_file
         self._tokens = tokens
         self._verifier = code_verifier
-        self._now = now
+        self._now = (clock or SystemClock()).now
         self._margin = margin
         self._lock = threading.RLock()
         self._handed_out = threading.local()  # the token this thread last sent (to tell a stale 401)
@@ -62,7 +57,7 @@ class OAuthTokens:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, *, now: Now = _utcnow, session: requests.Session | None = None
+        cls, settings: Settings, *, clock: Clock | None = None, session: requests.Session | None = None
     ) -> OAuthTokens:
         """Tokens from SAXO_TOKEN_FILE; no file or tokens past saving is `AuthError` (log in)."""
         token_file = TokenFile(settings.saxo_token_file)
@@ -70,7 +65,8 @@ class OAuthTokens:
         if state is None:
             raise AuthError(f"no token file at {settings.saxo_token_file}: {LOGIN_ADVICE}")
         tokens, verifier = state
-        moment = now()
+        clock = clock or SystemClock()
+        moment = clock.now()
         if tokens.refresh_expired(moment) and tokens.expires_within(moment, timedelta(0)):
             until = utc_iso(tokens.refresh_expires_at or tokens.expires_at)
             raise AuthError(f"the tokens in {settings.saxo_token_file} expired at {until}: {LOGIN_ADVICE}")
@@ -81,8 +77,9 @@ class OAuthTokens:
             secret,
             settings.saxo_redirect_uri,
             session=session,
+            clock=clock,
         )
-        return cls(client, token_file, tokens, code_verifier=verifier, now=now)
+        return cls(client, token_file, tokens, code_verifier=verifier, clock=clock)
 
     def __repr__(self) -> str:
         return f"OAuthTokens({self._file!r}, expires_at={utc_iso(self._tokens.expires_at)})"
