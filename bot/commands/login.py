@@ -18,7 +18,7 @@ import sys
 import threading
 import webbrowser
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from loguru import logger
 
-from bot.clock import utc_iso
+from bot.clock import SystemClock, utc_iso
 from bot.config import Settings
 from bot.errors import AuthError, ConfigError
 from bot.log import register_secret
@@ -110,7 +110,7 @@ def _login(
             _open(url, open_browser)
             params = listener.wait(timeout)
     code = _check_redirect(params, state)
-    obtained_at = datetime.now(UTC)
+    obtained_at = SystemClock().now()
     response = client.exchange_code(code, verifier)
     tokens = TokenSet.from_response(response, obtained_at)
     tokens.register()
@@ -299,7 +299,7 @@ class _CallbackListener:
 
 
 def _summary(path: Path, tokens: TokenSet, settings: Settings) -> str:
-    now = datetime.now(UTC)
+    now = SystemClock().now()
 
     def until(moment: datetime | None) -> str:
         if moment is None:
