@@ -156,7 +156,7 @@ class Account:
 @dataclass(frozen=True, slots=True)
 class Balance:
     total_value: Decimal
-    cash_available: Decimal
+    cash_available: Decimal | None = None  # None when Saxo's answer has no CashAvailableForTrading
     currency: str = ""
 
 
@@ -173,10 +173,12 @@ class Position:
 
 @dataclass(frozen=True, slots=True)
 class OpenOrder:
+    """A working order; only `order_id` and `external_reference` are relied on, the rest is None when absent."""
+
     order_id: str
-    instrument_id: str
-    side: Side
-    amount: Decimal
+    instrument_id: str | None
+    side: Side | None
+    amount: Decimal | None
     status: str = ""
     external_reference: str | None = None
 

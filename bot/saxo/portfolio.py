@@ -1,8 +1,10 @@
 """Portfolio (`/port/v1/...`): identity, accounts, balance, positions and open orders, wire -> domain.
 
-Positions are summed per instrument (`"{AssetType}:{Uic}"`, the AssetType as Saxo reports it) over the
-single positions whose Status is "Open" (or missing): with end-of-day netting a closed position can
-stay listed until the netting run, and counting it would double a close.
+Positions are summed per instrument (`"{AssetType}:{Uic}"`, the AssetType as Saxo reports it) over every
+single position that still carries exposure, whatever its Status (`Open`, `PartiallyClosed`, `Locked` by
+the back office, `Closing` with a market order, ...): a Locked long read as flat would be bought again.
+Only `Closed` (and `Square`, implicitly closed) positions are left out: with end-of-day netting a closed
+position can stay listed until the netting run, and counting it would double a close.
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ from typing import Any
 
 from bot.domain.models import Account, Balance, OpenOrder, Position, Side, instrument_id
 from bot.saxo.wire import (
-    WireError,
     as_dict,
     as_list,
     opt_decimal,
     opt_id,
+    opt_int,
     opt_str,
     req_decimal,
     req_id,
@@ -34,6 +36,8 @@ ORDERS_ME = "/port/v1/orders/me"
 POSITION_FIELD_GROUPS = "PositionBase,PositionView"
 
 SIDES = {"Buy": Side.BUY, "Sell": Side.SELL}
+# Saxo's PositionStatus values of a position that no longer carries exposure; every other status counts.
+NO_EXPOSURE_STATUSES = frozenset({"Closed", "Square"})
 
 
 def whoami(user_body: Any, client_body: Any) -> dict[str, object]:
@@ -89,7 +93,7 @@ def balance_from(body: Any) -> Balance:
     balance = as_dict(body, "balance")
     return Balance(
         total_value=req_decimal(balance, "TotalValue"),
-        cash_available=req_decimal(balance, "CashAvailableForTrading"),
+        cash_available=opt_decimal(balance, "CashAvailableForTrading"),  # not used: not required
         currency=opt_str(balance, "Currency") or "",
     )
 
@@ -100,8 +104,7 @@ def positions_from_rows(rows: list[Any]) -> dict[str, Position]:
     for entry in rows:
         row = as_dict(entry, "positions Data[]")
         base = sub(row, "PositionBase")
-        status = opt_str(base, "Status")
-        if status not in (None, "Open"):
+        if opt_str(base, "Status") in NO_EXPOSURE_STATUSES:
             continue
         iid = instrument_id(req_str(base, "AssetType"), req_int(base, "Uic"))
         view = sub(row, "PositionView")
@@ -132,18 +135,18 @@ def positions_from_rows(rows: list[Any]) -> dict[str, Position]:
 
 
 def orders_from_rows(rows: list[Any]) -> list[OpenOrder]:
+    """Working orders. Only OrderId and ExternalReference are used (to find an order again): nothing else is
+    required, and an instrument, side or amount Saxo leaves out (or spells in a way we do not know) is None."""
     orders = []
     for entry in rows:
         row = as_dict(entry, "orders Data[]")
-        side = SIDES.get(req_str(row, "BuySell"))
-        if side is None:
-            raise WireError(f"BuySell: unexpected {row.get('BuySell')!r}")
+        asset_type, uic = opt_str(row, "AssetType"), opt_int(row, "Uic")
         orders.append(
             OpenOrder(
                 order_id=req_id(row, "OrderId"),
-                instrument_id=instrument_id(req_str(row, "AssetType"), req_int(row, "Uic")),
-                side=side,
-                amount=req_decimal(row, "Amount"),
+                instrument_id=instrument_id(asset_type, uic) if asset_type and uic is not None else None,
+                side=SIDES.get(opt_str(row, "BuySell") or ""),
+                amount=opt_decimal(row, "Amount"),
                 status=opt_str(row, "Status") or "",
                 external_reference=opt_str(row, "ExternalReference"),
             )

@@ -198,11 +198,12 @@ def test_open_orders_keep_the_external_reference(rsps, client):
     assert order.external_reference == "c9-FxSpot:21-SELL" and order.side is Side.SELL
 
 
-def test_an_order_with_an_unknown_side_is_a_bad_response(rsps, client):
-    row = recorded("port_v1_orders_me")["Data"][0] | {"BuySell": "Hold"}
+def test_an_order_with_an_unknown_side_still_reads_its_id_and_reference(rsps, client):
+    # The side is not used (orders are found again by OrderId/ExternalReference): an odd one must not fail the read.
+    row = recorded("port_v1_orders_me")["Data"][0] | {"BuySell": "Hold", "ExternalReference": "c9"}
     rsps.add("GET", url(ORDERS), json={"Data": [row]})
-    with pytest.raises(SaxoBadResponse, match="BuySell"):
-        client.open_orders()
+    [order] = client.open_orders()
+    assert (order.order_id, order.external_reference, order.side) == ("49318458", "c9", None)
 
 
 def test_find_order_in_open_orders(rsps, client):
