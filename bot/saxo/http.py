@@ -27,7 +27,6 @@ from urllib.parse import parse_qsl, urlsplit
 
 import requests
 from loguru import logger
-from requests.adapters import HTTPAdapter
 
 from bot.clock import Clock, SystemClock
 from bot.errors import (
@@ -40,6 +39,7 @@ from bot.errors import (
     SaxoTimeout,
 )
 from bot.saxo.auth import TokenProvider
+from bot.saxo.deadline import DeadlineAdapter, DeadlinePassed, Watchdog, request_with_deadline
 from bot.saxo.faults import class_for_status, decode_json, error_details, excerpt
 from bot.saxo.ratelimit import BudgetExhausted, RateBudget
 
@@ -50,6 +50,7 @@ BASE_URLS: dict[str, str] = {
 MAX_PAGES = 100
 POOL_MAXSIZE = 32
 MAX_BACKOFF = 8.0  # seconds, before jitter
+DEADLINE = 30.0  # seconds for one attempt in all, however slowly the server trickles its answer
 
 OnRequest = Callable[[str, str, str, int | None, float], None]
 _TRANSPORT_ERRORS = (
@@ -132,6 +133,7 @@ class SaxoHttp:
         on_request: OnRequest | None = None,
         budget: RateBudget | None = None,
         pool_maxsize: int = POOL_MAXSIZE,
+        deadline: float = DEADLINE,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._tokens = tokens
@@ -142,9 +144,11 @@ class SaxoHttp:
         self._on_request = on_request
         self._budget = budget or RateBudget(clock=self._clock)
         self._rng = random.Random()
+        self._deadline = deadline
+        self._watchdog = Watchdog()
         self._session = requests.Session()
         # HTTPAdapter's own max_retries stays 0: nothing below us may re-send an order POST.
-        adapter = HTTPAdapter(pool_connections=8, pool_maxsize=max(pool_maxsize, POOL_MAXSIZE))
+        adapter = DeadlineAdapter(pool_connections=8, pool_maxsize=max(pool_maxsize, POOL_MAXSIZE))
         self._session.mount("https://", adapter)
         self._session.mount("http://", adapter)
         self._session.headers.update({"Accept": "application/json", "User-Agent": "saxo-bot"})
@@ -296,7 +300,10 @@ class SaxoHttp:
             headers = _Headers(Authorization=f"Bearer {self._tokens.access_token()}")
             if call.request_id:
                 headers["x-request-id"] = call.request_id
-            response = self._session.request(
+            response = request_with_deadline(
+                self._session,
+                self._watchdog,
+                self._deadline,
                 call.method,
                 self.base_url + call.path,
                 params=dict(params) if params else None,
@@ -306,7 +313,8 @@ class SaxoHttp:
                 allow_redirects=False,
             )
         except requests.exceptions.Timeout as exc:
-            problem = f"no answer within {self._timeout} s ({type(exc).__name__})"
+            problem = str(exc) if isinstance(exc, DeadlinePassed) else f"no answer within {self._timeout} s"
+            problem += f" ({type(exc).__name__})"
             self._record(call, None, self._clock.monotonic() - started, None, problem)
             raise SaxoTimeout(problem, **call.evidence) from exc
         except _TRANSPORT_ERRORS as exc:

@@ -1,0 +1,169 @@
+"""An overall deadline per HTTP attempt, not only a per-read timeout.
+
+`requests`' read timeout bounds each socket read, so a server that trickles one byte every few seconds
+keeps a call alive for as long as it likes (a cycle held 90 s, SIGTERM 85 s). Here one watchdog thread
+per client keeps the deadlines of the attempts in flight; when one passes, it shuts down that attempt's
+socket, which ends the blocked read at once, and the attempt becomes `SaxoTimeout` (handled by the client's
+policy: retried for reads, `OrderOutcomeUnknown` for an order POST, never re-sent blind).
+
+The socket is found through the connection pool: `DeadlineAdapter`'s pools note which connection the
+current thread's attempt took (and forget it when the connection goes back to the pool, so a late
+watchdog never touches a connection another attempt has picked up since).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+_current = threading.local()  # the Guard of the attempt this thread is making, if any
+
+
+class Guard:
+    """One attempt under a deadline: the connection it uses, and whether the watchdog fired."""
+
+    __slots__ = ("conn", "deadline", "done", "fired", "lock")
+
+    def __init__(self, deadline: float, lock: threading.Lock) -> None:
+        self.deadline = deadline
+        self.lock = lock
+        self.conn: Any = None
+        self.fired = False
+        self.done = False
+
+    def cut(self) -> None:
+        """Called by the watchdog at the deadline: shut the socket down so the blocked read returns."""
+        with self.lock:
+            if self.done:
+                return
+            self.fired = True
+            sock = getattr(self.conn, "sock", None)
+            if sock is not None:
+                with suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+
+class Watchdog:
+    """One daemon thread for all attempts of a client; started on first use."""
+
+    def __init__(self, name: str = "saxo-deadline") -> None:
+        self._name = name
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._heap: list[tuple[float, int, Guard]] = []
+        self._order = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    @contextmanager
+    def guard(self, seconds: float) -> Iterator[Guard]:
+        """Watch the attempt made inside the block; `guard.fired` tells whether its deadline cut it off."""
+        guard = Guard(time.monotonic() + seconds, self._lock)
+        with self._wake:
+            heapq.heappush(self._heap, (guard.deadline, next(self._order), guard))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+                self._thread.start()
+            self._wake.notify()
+        previous, _current.guard = getattr(_current, "guard", None), guard
+        try:
+            yield guard
+        finally:
+            _current.guard = previous
+            with self._lock:
+                guard.done = True  # from here on the watchdog leaves this attempt's connection alone
+                guard.conn = None
+
+    def _run(self) -> None:
+        with self._wake:
+            while True:
+                while self._heap and self._heap[0][2].done:
+                    heapq.heappop(self._heap)
+                if not self._heap:
+                    self._wake.wait()
+                    continue
+                wait = self._heap[0][0] - time.monotonic()
+                if wait > 0:
+                    self._wake.wait(wait)
+                    continue
+                guard = heapq.heappop(self._heap)[2]
+                self._wake.release()  # cut() takes the lock itself
+                try:
+                    guard.cut()
+                finally:
+                    self._wake.acquire()
+
+
+def _track(conn: Any) -> None:
+    guard: Guard | None = getattr(_current, "guard", None)
+    if guard is not None:
+        with guard.lock:
+            if not guard.done:
+                guard.conn = conn
+
+
+def _untrack(conn: Any) -> None:
+    guard: Guard | None = getattr(_current, "guard", None)
+    if guard is not None and guard.conn is conn:
+        with guard.lock:
+            guard.conn = None
+
+
+class _TrackedHTTPPool(HTTPConnectionPool):
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        conn = super()._get_conn(timeout)
+        _track(conn)
+        return conn
+
+    def _put_conn(self, conn: Any) -> None:
+        _untrack(conn)
+        super()._put_conn(conn)
+
+
+class _TrackedHTTPSPool(HTTPSConnectionPool):
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        conn = super()._get_conn(timeout)
+        _track(conn)
+        return conn
+
+    def _put_conn(self, conn: Any) -> None:
+        _untrack(conn)
+        super()._put_conn(conn)
+
+
+class DeadlineAdapter(HTTPAdapter):
+    """An `HTTPAdapter` whose pools let the watchdog find the socket of the current thread's attempt."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _TrackedHTTPPool, "https": _TrackedHTTPSPool}
+
+
+class DeadlinePassed(requests.exceptions.Timeout):
+    """The attempt's overall deadline passed (the watchdog cut it off)."""
+
+
+def request_with_deadline(
+    session: requests.Session, watchdog: Watchdog, seconds: float, *args: Any, **kwargs: Any
+) -> Any:
+    """`session.request(*args, **kwargs)`, cut off after `seconds` in all (headers and body)."""
+    with watchdog.guard(seconds) as guard:
+        try:
+            response = session.request(*args, **kwargs)
+        except requests.exceptions.RequestException as exc:
+            if guard.fired:
+                raise DeadlinePassed(f"no complete answer within the {seconds:g} s deadline") from exc
+            raise
+    if guard.fired:  # the answer may be cut short: never trust it
+        response.close()
+        raise DeadlinePassed(f"no complete answer within the {seconds:g} s deadline")
+    return response
