@@ -26,6 +26,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+IDLE_SECONDS = 30.0  # an idle watchdog thread ends; the next attempt starts another
 _current = threading.local()  # the Guard of the attempt this thread is making, if any
 
 
@@ -54,7 +55,7 @@ class Guard:
 
 
 class Watchdog:
-    """One daemon thread for all attempts of a client; started on first use."""
+    """One daemon thread for all attempts of a client; started on first use, ended when idle."""
 
     def __init__(self, name: str = "saxo-deadline") -> None:
         self._name = name
@@ -89,7 +90,9 @@ class Watchdog:
                 while self._heap and self._heap[0][2].done:
                     heapq.heappop(self._heap)
                 if not self._heap:
-                    self._wake.wait()
+                    if not self._wake.wait(IDLE_SECONDS) and not self._heap:
+                        self._thread = None  # idle: end; the next attempt starts a new one
+                        return
                     continue
                 wait = self._heap[0][0] - time.monotonic()
                 if wait > 0:
