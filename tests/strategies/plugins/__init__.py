@@ -1,0 +1,1 @@
+"""Plug-in strategies the tests load by module path or by file path."""
