@@ -1,4 +1,7 @@
-"""Shared fixtures: a real simulator on 127.0.0.1 and a bot context wired to it, state in tmp_path."""
+"""Shared fixtures: a real simulator on 127.0.0.1 and a bot context wired to it, state in tmp_path.
+
+Both run on one pinned clock (`tests.support.clock.PINNED`), so a test gives the same result at any time of day.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +11,12 @@ from typing import Any
 
 import pytest
 
-from bot.clock import SystemClock
-from bot.config import load_settings
+from bot.config import Settings, load_settings
 from bot.saxo import ManualToken
 from bot.sim import SimConfig, SimServer
+from bot.store import Store
 from bot.wiring import Context, build_context
+from tests.support.clock import PINNED, RecordingClock
 
 TOKEN = "e2e-token-0123456789abcdef"
 WATCHLIST = [
@@ -43,47 +47,47 @@ def bot_env(tmp_path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 
 
 @pytest.fixture
-def sim() -> Iterator[SimServer]:
-    server = SimServer(SimConfig(seed=11, token=TOKEN)).start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-class RecordingClock(SystemClock):
-    """Real time; every wait is recorded, and waits over 2 s (a rate-limit window) are not slept.
-
-    The simulator runs in real time, so the 1-order-per-second pacing must really happen; a minute-long
-    rate-limit window wait after an injected 429 need not (the injected fault is one-shot).
-    """
-
-    def __init__(self) -> None:
-        self.slept: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        if seconds <= 2:
-            super().sleep(seconds)
+def clock() -> RecordingClock:
+    """The test's one clock, pinned at `PINNED`: the simulator's and every context's; sleeps advance it."""
+    return RecordingClock(PINNED)
 
 
 @pytest.fixture
-def clock() -> RecordingClock:
-    return RecordingClock()
+def make_sim(clock: RecordingClock) -> Iterator[Callable[..., SimServer]]:
+    """`make_sim(**SimConfig fields)`: a simulator (seed 11, the test token) on the shared pinned clock."""
+    started: list[SimServer] = []
+
+    def make(**config: Any) -> SimServer:
+        server = SimServer(SimConfig(**{"seed": 11, "token": TOKEN, **config}), clock=clock).start()
+        started.append(server)
+        return server
+
+    yield make
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def sim(make_sim: Callable[..., SimServer]) -> SimServer:
+    return make_sim()
 
 
 @pytest.fixture
 def make_ctx(sim: SimServer, bot_env: dict[str, str], clock: RecordingClock) -> Iterator[Callable[..., Context]]:
+    """`make_ctx(store=None, **settings)`: a bot context on `sim` and the shared clock.
+
+    `store` (a callable taking the Settings and returning a Store) replaces the default metrics DB.
+    """
     built: list[Context] = []
 
-    def make(**overrides: Any) -> Context:
+    def make(store: Callable[[Settings], Store] | None = None, **overrides: Any) -> Context:
         settings = load_settings(env_file=None, overrides=overrides)
         ctx = build_context(
             settings,
             base_url=sim.base_url,
             tokens=ManualToken(TOKEN),
             clock=clock,
-            http_options={"sleep": clock.sleep},
+            store=store(settings) if store is not None else None,
         )
         built.append(ctx)
         return ctx

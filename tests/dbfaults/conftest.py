@@ -1,5 +1,6 @@
-"""Fixtures for the metrics-DB fault tests: the simulator, a bot context on a SQLite file in tmp_path whose
-Store has a short busy timeout, faults to switch on and off, and the log lines the bot wrote.
+"""Fixtures for the metrics-DB fault tests: a bot context (on the shared simulator and pinned clock of
+tests/conftest.py) on a SQLite file in tmp_path whose Store has a short busy timeout, faults to switch on and
+off, and the log lines the bot wrote.
 """
 
 from __future__ import annotations
@@ -18,13 +19,10 @@ import pytest
 from loguru import logger
 from sqlalchemy import event
 
-from bot.config import load_settings
-from bot.saxo import ManualToken
-from bot.sim import SimConfig, SimServer
+from bot.config import Settings
 from bot.store import Store
-from bot.wiring import Context, build_context
+from bot.wiring import Context
 
-TOKEN = "dbfaults-token-0123456789abcdef"
 WATCHLIST = [
     {"asset_type": "FxSpot", "uic": 21, "symbol": "EURUSD", "quantity": 10000},
     {"asset_type": "FxSpot", "uic": 31, "symbol": "GBPUSD", "quantity": 10000},
@@ -35,15 +33,6 @@ SQLITE_MAX_PAGES = 2**30
 
 
 @pytest.fixture
-def sim() -> Iterator[SimServer]:
-    server = SimServer(SimConfig(seed=11, token=TOKEN)).start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
 def db_path(tmp_path: Path, bot_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Path:
     """Settings confined to tmp_path (the shared `bot_env`) with a three-instrument watchlist; the DB file."""
     monkeypatch.setenv("WATCHLIST", json.dumps(WATCHLIST))
@@ -51,25 +40,22 @@ def db_path(tmp_path: Path, bot_env: dict[str, str], monkeypatch: pytest.MonkeyP
 
 
 @pytest.fixture
-def make_ctx(sim: SimServer, db_path: Path) -> Iterator[Callable[..., Context]]:
-    """`make_ctx(url=None, **settings)`: a context on the simulator whose Store waits 200 ms for a lock."""
-    built: list[Context] = []
+def make_ctx(make_ctx: Callable[..., Context], db_path: Path) -> Callable[..., Context]:
+    """`make_ctx(url=None, **settings)`: the shared context factory (simulator, pinned clock) with a Store that
+    waits 200 ms for a lock; `url` opens the migrated DB through another URL (e.g. read-only)."""
 
     def make(url: str | None = None, **overrides: Any) -> Context:
-        settings = load_settings(env_file=None, overrides=overrides)
-        writable = Store(settings.database_url, busy_timeout_ms=BUSY_TIMEOUT_MS)
-        writable.migrate()
-        store = writable
-        if url is not None:
+        def store(settings: Settings) -> Store:
+            writable = Store(settings.database_url, busy_timeout_ms=BUSY_TIMEOUT_MS)
+            writable.migrate()
+            if url is None:
+                return writable
             writable.dispose()
-            store = Store(url, busy_timeout_ms=BUSY_TIMEOUT_MS)
-        ctx = build_context(settings, store=store, base_url=sim.base_url, tokens=ManualToken(TOKEN))
-        built.append(ctx)
-        return ctx
+            return Store(url, busy_timeout_ms=BUSY_TIMEOUT_MS)
 
-    yield make
-    for ctx in built:
-        ctx.close()
+        return make_ctx(store=store, **overrides)
+
+    return make
 
 
 @pytest.fixture

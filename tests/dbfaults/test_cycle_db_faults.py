@@ -26,14 +26,8 @@ EURUSD = "FxSpot:21"
 AAPL = "Stock:211"
 
 
-def cross_up(sim: SimServer, *keys: str, seconds_needed: float = 5.0) -> None:
-    """Script a 5/20 cross on the last completed 1-minute bar, early enough in the minute for the whole test.
-
-    The cross sits on the last completed bar: once the minute turns, it is history and the bot sees HOLD.
-    """
-    left = 60 - sim.control.now() % 60
-    if left < seconds_needed:
-        time.sleep(left + 0.25)
+def cross_up(sim: SimServer, *keys: str) -> None:
+    """Script a 5/20 cross on the last completed 1-minute bar (the shared clock is pinned: it stays the last)."""
     for key in keys:
         sim.control.script_cross(key, "up")
 
