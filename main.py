@@ -14,6 +14,7 @@ USAGE_EPILOG = """commands:
   history [--last N] [--json] [--cycle ID] [--days N]   cycle history from the metrics DB
   login [--no-browser]                                   OAuth login, writes SAXO_TOKEN_FILE
   check                                                  settings and credentials, no trading
+  strategies [SPEC] [--json]                             built-in strategies (or one plug-in) and their parameters
 """
 
 
@@ -27,7 +28,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--dry-run", action="store_true", help="precheck every order, place none")
     parser.add_argument("--single-cycle", action="store_true", help="run one cycle now, then exit")
     parser.add_argument("--config", metavar="PATH", help="TOML settings file (default: config.toml if present)")
-    commands = parser.add_subparsers(dest="command", metavar="{history,login,check}")
+    commands = parser.add_subparsers(dest="command", metavar="{history,login,check,strategies}")
     history = commands.add_parser("history", help="show recent cycles from the metrics DB")
     history.add_argument("--last", type=int, default=20, metavar="N", help="how many cycles (default 20)")
     history.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -36,11 +37,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     login = commands.add_parser("login", help="OAuth login (authorization code + PKCE)")
     login.add_argument("--no-browser", action="store_true", help="print the URL and paste the redirect URL back")
     commands.add_parser("check", help="validate settings and credentials against Saxo, no trading")
+    strategies = commands.add_parser("strategies", help="list the built-in strategies and their parameters")
+    strategies.add_argument("spec", nargs="?", metavar="SPEC", help="one strategy: a name, module:attr or file.py:attr")
+    strategies.add_argument("--json", action="store_true", help="print JSON instead of tables")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.command == "strategies":  # needs no settings: listing works even when the configuration is broken
+        from bot.commands.strategies import run_strategies
+
+        return run_strategies(args.spec, as_json=args.json)
     from bot.config import load_settings
     from bot.errors import AuthError, BotError, ConfigError, FatalError
 

@@ -32,7 +32,7 @@ def _check_horizon(value: int) -> int:
 Horizon = Annotated[
     int,
     AfterValidator(_check_horizon),
-    Field(description="bar length in minutes, one of Saxo's chart horizons (1, 5, 15, 60, 1440, ...)"),
+    Field(description="bar length in minutes", json_schema_extra={"enum": list(HORIZONS)}),
 ]
 """A params-model field type for the bar length: `horizon: Horizon = 1`."""
 

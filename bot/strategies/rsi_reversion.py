@@ -20,7 +20,9 @@ class Params(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     period: int = Field(default=14, ge=2, le=200, description="RSI length in bars (Wilder smoothing)")
-    oversold: float = Field(default=30.0, gt=0, lt=100, description="BUY when the RSI crosses up through this")
+    oversold: float = Field(
+        default=30.0, gt=0, lt=100, description="BUY when the RSI crosses up through this; below overbought"
+    )
     overbought: float = Field(default=70.0, gt=0, lt=100, description="SELL when the RSI crosses down through this")
     warmup: int = Field(default=100, ge=0, le=700, description="extra bars before the first RSI, to settle it")
     horizon: Horizon = 1
