@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.cycle.bar_checks import MAX_CLOSE_TO_CLOSE_RATIO, MAX_LAST_CLOSE_TO_QUOTE_RATIO, implausible
-from bot.cycle.market_data import assemble
+from bot.cycle.market_data import BarCache, assemble
 from bot.domain import Bar, Quote, WatchItem
 from bot.errors import SaxoBadResponse
 
@@ -158,3 +158,20 @@ def test_one_open_market_means_not_all_closed() -> None:
     assert list(data.snapshots) == [EURUSD.id] and data.closed == {AAPL.id}
     assert not data.all_closed([EURUSD, AAPL])
     assert not data.all_closed([])
+
+
+def test_implausible_bars_are_dropped_from_the_cache_so_the_next_fetch_reloads_them() -> None:
+    cache = BarCache(keep=30)
+    bad = cache.merge(EURUSD.id, with_close(rising(), 10, 0.0), fetched_at=NOW)
+    assert cache.request_for(EURUSD.id, NOW + timedelta(minutes=2), 1) != (32, None)  # incremental from here
+    data = assemble([EURUSD], {"FxSpot": done({EURUSD.id: quote(EURUSD)})}, {EURUSD.id: done(bad)}, NOW, 1, cache=cache)
+    assert EURUSD.id in data.skipped
+    assert cache.get(EURUSD.id) == [] and cache.request_for(EURUSD.id, NOW + timedelta(minutes=2), 1) == (32, None)
+
+
+def test_a_closed_market_keeps_its_cached_bars() -> None:
+    cache = BarCache(keep=30)
+    bars = cache.merge(EURUSD.id, rising(), fetched_at=NOW)
+    closed = quote(EURUSD, market_open=False, market_state="Closed")
+    assemble([EURUSD], {"FxSpot": done({EURUSD.id: closed})}, {EURUSD.id: done(bars)}, NOW, 1, cache=cache)
+    assert cache.get(EURUSD.id) == bars

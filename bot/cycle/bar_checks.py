@@ -21,6 +21,7 @@ MAX_LAST_CLOSE_TO_QUOTE_RATIO = 1.5
 # window would skew every average it is part of.
 MAX_CLOSE_TO_CLOSE_RATIO = 10.0
 PRICE_FIELDS = ("open", "high", "low", "close")
+IMPLAUSIBLE = "implausible bars"  # every reason starts with it
 
 
 def implausible(bars: Sequence[Bar], quote_price: float | None) -> str | None:
@@ -29,18 +30,18 @@ def implausible(bars: Sequence[Bar], quote_price: float | None) -> str | None:
         for name in PRICE_FIELDS:
             value = getattr(bar, name)
             if value is not None and not (math.isfinite(value) and value > 0):
-                return f"implausible bars: {name} {value:g} in the bar of {_when(bar)}"
+                return f"{IMPLAUSIBLE}: {name} {value:g} in the bar of {_when(bar)}"
     if bars and quote_price is not None and quote_price > 0:
         last = bars[-1]
         if _ratio(last.close, quote_price) > MAX_LAST_CLOSE_TO_QUOTE_RATIO:
             return (
-                f"implausible bars: last close {last.close:g} ({_when(last)}) is far from the live quote "
+                f"{IMPLAUSIBLE}: last close {last.close:g} ({_when(last)}) is far from the live quote "
                 f"{quote_price:g} (more than x{MAX_LAST_CLOSE_TO_QUOTE_RATIO:g} apart)"
             )
     for before, bar in pairwise(bars):
         if _ratio(before.close, bar.close) > MAX_CLOSE_TO_CLOSE_RATIO:
             return (
-                f"implausible bars: close {bar.close:g} in the bar of {_when(bar)} after {before.close:g} "
+                f"{IMPLAUSIBLE}: close {bar.close:g} in the bar of {_when(bar)} after {before.close:g} "
                 f"(more than x{MAX_CLOSE_TO_CLOSE_RATIO:g} apart)"
             )
     return None

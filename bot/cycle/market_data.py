@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from loguru import logger
 
-from bot.cycle.bar_checks import implausible
+from bot.cycle.bar_checks import IMPLAUSIBLE, implausible
 from bot.domain import Bar, Quote, Snapshot, WatchItem
 from bot.errors import AuthError, BotError
 
@@ -47,6 +47,13 @@ class BarCache:
             window = [by_time[t] for t in sorted(by_time)][-self.keep :]
             self._bars[iid] = window
             return list(window)
+
+    def forget(self, iid: str) -> None:
+        """Drop an instrument's bars (they failed the plausibility checks): the next fetch is a full load,
+        so a bar Saxo has corrected since replaces the bad copy instead of staying for the whole window."""
+        with self._lock:
+            self._bars.pop(iid, None)
+            self._fetched_at.pop(iid, None)
 
     def request_for(self, iid: str, now: datetime, horizon: int) -> tuple[int, datetime | None] | None:
         """(count, since) for the next fetch, or None when no bar can have completed since the last one.
@@ -124,6 +131,7 @@ def assemble(
     bar_futures: dict[str, Future[list[Bar]]],
     now: datetime,
     horizon: int,
+    cache: BarCache | None = None,
 ) -> MarketData:
     """Wait for the fetches and build one snapshot per instrument that has both a quote and bars."""
     quotes: dict[str, Quote] = {}
@@ -152,6 +160,8 @@ def assemble(
         if reason is not None:
             skipped[iid] = reason
             logger.bind(instrument=iid).warning("skipped: {}", reason)
+            if cache is not None and reason.startswith(IMPLAUSIBLE):
+                cache.forget(iid)
             continue
         assert quote is not None  # _unusable said so
         quotes_ok += 1

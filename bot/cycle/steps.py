@@ -36,7 +36,7 @@ def fetch(
     balance_future = ctx.pool.submit(ctx.saxo.balance, account.account_key, account.client_key)
     quote_futures = fetch_quotes_async(ctx.pool, ctx.saxo, items, account.account_key)
     bar_futures = fetch_bars_async(ctx.pool, ctx.saxo, items, ctx.bars, now, horizon)
-    data = assemble(items, quote_futures, bar_futures, now, horizon)
+    data = assemble(items, quote_futures, bar_futures, now, horizon, cache=ctx.bars)
     return data, _outcome(positions_future), _outcome(balance_future)
 
 
