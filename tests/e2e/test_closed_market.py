@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
 
 from bot.cycle import run_cycle
-from bot.sim import SimConfig, SimServer
-from tests.conftest import TOKEN
+from bot.sim import SimServer
 
 SATURDAY = "2026-11-28T15:00:00Z"  # FX, crypto and US stocks all closed in the simulator's schedules
 WEDNESDAY = "2026-11-25T15:00:00Z"  # 10:00 in New York: every market of the watchlist open
 
 
 @pytest.fixture
-def sim() -> Iterator[SimServer]:
-    """The shared fixture's simulator, but with trading hours enforced."""
-    server = SimServer(SimConfig(seed=11, token=TOKEN, enforce_hours=True)).start()
-    try:
-        yield server
-    finally:
-        server.stop()
+def sim(make_sim: Callable[..., SimServer]) -> SimServer:
+    """The shared fixture's simulator (and pinned clock, which `set_clock` moves for the bot too), hours enforced."""
+    return make_sim(enforce_hours=True)
 
 
 def test_every_market_closed_makes_a_skipped_cycle_not_an_error(sim, make_ctx) -> None:
