@@ -22,6 +22,7 @@ class SimConfig:
     account_currency: str = "USD"
     starting_cash: float = 1_000_000
     app_day_limit: int = 10_000_000
+    view_lag_seconds: float = 0.0  # orders and positions show in the portfolio and audit views this late
 
 
 def iso(ts: float, ms: bool = False) -> str:

@@ -10,6 +10,7 @@ HTTP (no token needed; JSON bodies use the keyword names of the Python methods):
     POST   /__sim/clock           set_clock_offset(seconds), or {"at": ISO} (set_clock) or {"advance": seconds}
     POST   /__sim/position        set_position(instrument_key, amount)
     POST   /__sim/ratelimits      set_rate_limits(session_limit_per_minute, orders_per_second)
+    POST   /__sim/lag             set_view_lag(seconds)
 Bad input answers 400 {"error": "..."}.
 """
 
@@ -91,6 +92,13 @@ class SimControl:
     def advance_clock(self, seconds: float) -> None:
         self._core.clock.advance(seconds)
 
+    def set_view_lag(self, seconds: float) -> None:
+        """Orders, positions and order activities appear in /port and /cs views `seconds` after they happen
+        (Saxo's views can lag an order by seconds); 0 shows them at once. Trading itself is not delayed."""
+        if float(seconds) < 0:
+            raise ValueError("seconds must not be negative")
+        self._core.view_lag = float(seconds)
+
     def now(self) -> float:
         """The simulator's now, epoch seconds."""
         return self._core.now()
@@ -155,6 +163,7 @@ class SimControl:
                 "orders_per_second": core.limiter.orders_per_second,
             },
             "tokens_issued": core.auth.issued,
+            "view_lag_seconds": core.view_lag,
         }
 
     # ---- HTTP -----------------------------------------------------------------------------------------------
@@ -198,4 +207,5 @@ class SimControl:
             ("POST", "/__sim/reset"): self.reset,
             ("POST", "/__sim/position"): self.set_position,
             ("POST", "/__sim/ratelimits"): self.set_rate_limits,
+            ("POST", "/__sim/lag"): self.set_view_lag,
         }.get((method, path))

@@ -87,6 +87,7 @@ class SimCore:
         self.recent: dict[tuple[str, str, str], tuple[float, str | None]] = {}  # duplicate-order window
         self.recent_lock = threading.Lock()
         self.trade_level = "OrdersOnly"
+        self.view_lag = float(config.view_lag_seconds)
         self.caches: dict[str, Any] = {}  # per-simulator caches owned by handlers (e.g. chart rows)
         self.base_url = ""  # set by the server once it knows its port
 
@@ -101,6 +102,10 @@ class SimCore:
     def session_state(self, inst: Instrument, t: float) -> str:
         """The trading-session state, or AutomatedTrading always when hours are not enforced."""
         return schedule.state_at(inst.schedule, t) if self.config.enforce_hours else schedule.AT
+
+    def visible(self, happened_at: float, t: float) -> bool:
+        """Whether the portfolio and audit views show, at `t`, what happened at `happened_at` (they may lag)."""
+        return happened_at <= t - self.view_lag
 
     def is_open(self, inst: Instrument, t: float) -> bool:
         return self.session_state(inst, t) == schedule.AT
@@ -123,3 +128,4 @@ class SimCore:
         with self.recent_lock:
             self.recent.clear()
         self.trade_level = "OrdersOnly"
+        self.view_lag = float(self.config.view_lag_seconds)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from bot.sim import orders, routes_chart, routes_port, routes_ref, routes_trade
+from bot.sim import orders, routes_audit, routes_chart, routes_port, routes_ref, routes_trade
 from bot.sim.core import SimCore
 from bot.sim.wire import Request, Response, error
 
@@ -19,6 +19,7 @@ _TABLE: list[tuple[str, str, Handler]] = [
     ("GET", r"/port/v1/positions(?:/me)?", routes_port.positions),
     ("GET", r"/port/v1/netpositions(?:/me)?", routes_port.net_positions),
     ("GET", r"/port/v1/orders/me", routes_port.orders_me),
+    ("GET", r"/cs/v1/audit/orderactivities", routes_audit.order_activities),
     ("GET", r"/trade/v1/infoprices/list", routes_trade.info_prices_list),
     ("GET", r"/trade/v1/infoprices", routes_trade.info_price_single),
     ("POST", r"/trade/v2/orders/precheck", orders.precheck),

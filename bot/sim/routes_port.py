@@ -1,7 +1,8 @@
 """Portfolio service group (/port/v1): user, client, accounts, balances, positions, net positions, orders.
 
 Shapes follow the recorded samples (port_v1_*.json). Current prices of a position are the bid for a long and
-the ask for a short; P/L and exposure are converted to the account currency at the current mid.
+the ask for a short; P/L and exposure are converted to the account currency at the current mid. With a view lag
+(SimConfig.view_lag_seconds, /__sim/lag), orders and positions show only that many seconds after they happened.
 """
 
 from __future__ import annotations
@@ -169,7 +170,7 @@ def positions(core: SimCore, req: Request) -> Response:
     refused = _own_account(core, req)
     if refused:
         return refused
-    _, held, _ = core.book.snapshot()
+    held = [p for p in core.book.snapshot()[1] if core.visible(p.opened_at, req.now)]
     wanted = req.query.get("PositionId")
     if wanted:
         held = [p for p in held if p.position_id == wanted]
@@ -185,6 +186,8 @@ def net_positions(core: SimCore, req: Request) -> Response:
     if refused:
         return refused
     _, held, orders = core.book.snapshot()
+    held = [p for p in held if core.visible(p.opened_at, req.now)]
+    orders = [o for o in orders if core.visible(o.time, req.now)]
     by_key: dict[str, list[Position]] = {}
     for pos in held:
         by_key.setdefault(pos.inst.key, []).append(pos)
@@ -253,7 +256,9 @@ def _net_row(
 def orders_me(core: SimCore, req: Request) -> Response:
     """Working orders (Status=All: every order the simulator took, filled and cancelled ones too)."""
     wanted_all = (req.query.get("Status") or "Working").lower() == "all"
-    chosen = [o for o in core.book.snapshot()[2] if wanted_all or o.status == "Working"]
+    chosen = [
+        o for o in core.book.snapshot()[2] if (wanted_all or o.status == "Working") and core.visible(o.time, req.now)
+    ]
     marks = Marks(core, req.now)
     return paged(req, chosen, lambda order: _order_row(core, order, marks))
 
