@@ -7,8 +7,12 @@ the level or the library that logged it.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import logging
+import os
 import re
+import stat
 import sys
 import threading
 import traceback
@@ -53,6 +57,53 @@ def redact(text: str) -> str:
         for pattern in _PATTERNS:
             text = pattern.sub(r"\1***", text)
     return text
+
+
+# ---- owner-only files: the log, the metrics DB and their folder may hold what a secret once touched -----------
+
+
+def private_dir(path: str | Path) -> Path:
+    """Create `path` (and missing parents) owner-only (0700). A folder that already exists is left as it is:
+    it may be the user's own (a home folder), not ours to tighten."""
+    folder = Path(path)
+    missing = []
+    for part in (folder, *folder.parents):
+        if part.exists():
+            break
+        missing.append(part)
+    for part in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # another process made it first
+            part.mkdir(mode=0o700)
+        with contextlib.suppress(OSError):
+            os.chmod(part, 0o700)  # mkdir's mode is filtered by the umask; this is not
+    if not folder.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(folder))
+    return folder
+
+
+def private_opener(path: str, flags: int) -> int:
+    """An `open(..., opener=)` that creates files 0600 and takes group/other access off an existing one."""
+    fd = os.open(path, flags, 0o600)
+    with contextlib.suppress(OSError):
+        mode = stat.S_IMODE(os.fstat(fd).st_mode)
+        if mode & 0o077:
+            os.fchmod(fd, mode & 0o700)
+    return fd
+
+
+def private_file(path: str | Path) -> Path:
+    """Create `path` empty and 0600 when missing (its folder 0700 when missing); an existing file loses
+    group/other access (owner bits kept: a file made read-only stays read-only; not ours: left alone)."""
+    file = Path(path)
+    private_dir(file.parent)
+    try:
+        os.close(os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        with contextlib.suppress(OSError):
+            mode = stat.S_IMODE(file.stat().st_mode)
+            if mode & 0o077:
+                os.chmod(file, mode & 0o700)
+    return file
 
 
 def _patch(record: dict[str, Any]) -> None:
@@ -104,9 +155,10 @@ def configure_logging(level: str = "INFO", log_file: str | None = None, json_lin
         diagnose=False,
     )
     if log_file:
-        Path(log_file).parent.mkdir(parents=True, exist_ok=True)
+        private_dir(Path(log_file).parent)
         logger.add(
             log_file,
+            opener=private_opener,  # every file the sink opens (rotation too) is 0600
             level="TRACE" if level == "TRACE" else "DEBUG",
             format=FILE_FORMAT,
             serialize=json_lines,

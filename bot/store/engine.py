@@ -1,8 +1,12 @@
 """Engine factory and error translation for the metrics database. No module-level engine.
 
-SQLite gets WAL, `synchronous=NORMAL`, a busy timeout and foreign keys on every connection, and its parent
-folder is created; PostgreSQL gets `pool_pre_ping`. Every database failure leaves here as `StoreError`
-with a message that names the database without its password.
+SQLite gets WAL, `synchronous=NORMAL`, a busy timeout and foreign keys on every connection, and its file is
+created owner-only (0600, in a 0700 folder when we create it; SQLite gives -wal/-shm the file's mode);
+PostgreSQL gets `pool_pre_ping`. Every database failure leaves here as `StoreError` with a message that names
+the database without its password.
+
+Nothing written carries a secret: every string parameter of every INSERT/UPDATE on an engine made here goes
+through `bot.log.redact` (registered tokens, bearer values, token fields), whichever code wrote it.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
 from bot.errors import StoreError
+from bot.log import private_dir, private_file, redact
 
 DEFAULT_URL = "sqlite:///data/bot.db"
 DEFAULT_BUSY_TIMEOUT_MS = 5000
@@ -60,12 +65,16 @@ def make_engine(
     kwargs: dict[str, Any] = {"echo": echo}
     if parsed.get_backend_name() == "sqlite":
         path = sqlite_file(parsed)
-        if path is not None:
+        if path is not None and not _read_only(parsed):
+            where = f"metrics DB {safe_url(parsed)}"
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                private_dir(path.parent)
             except OSError as exc:
-                where = f"metrics DB {safe_url(parsed)}"
                 raise StoreError(f"{where}: cannot create folder {path.parent}: {exc}") from exc
+            try:
+                private_file(path)
+            except OSError as exc:
+                raise StoreError(f"{where}: cannot create {path}: {exc}") from exc
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": busy_timeout_ms / 1000}
     else:
         kwargs["pool_pre_ping"] = True
@@ -75,12 +84,37 @@ def make_engine(
         raise StoreError(f"metrics DB {safe_url(parsed)}: cannot create engine: {exc}") from exc
     if parsed.get_backend_name() == "sqlite":
         _install_sqlite_pragmas(engine, busy_timeout_ms)
+    event.listen(engine, "before_cursor_execute", _redact_parameters, retval=True)
     return engine
+
+
+def _read_only(url: URL) -> bool:
+    return "mode=ro" in (url.database or "") or url.query.get("mode") == "ro"
+
+
+def _redact_parameters(
+    _conn: Any, _cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+) -> tuple[str, Any]:
+    """The store's last word before the driver: no string written to any table keeps a secret."""
+    writes = getattr(context, "isinsert", False) or getattr(context, "isupdate", False)
+    if not writes and not statement.lstrip()[:7].upper().startswith(("INSERT", "UPDATE", "REPLACE")):
+        return statement, parameters  # reads compare values as given
+    if executemany:
+        return statement, [_redact_row(row) for row in parameters]
+    return statement, _redact_row(parameters)
+
+
+def _redact_row(row: Any) -> Any:
+    if isinstance(row, dict):
+        return {key: redact(value) if isinstance(value, str) else value for key, value in row.items()}
+    if isinstance(row, list | tuple):
+        return type(row)(redact(value) if isinstance(value, str) else value for value in row)
+    return row
 
 
 def _install_sqlite_pragmas(engine: Engine, busy_timeout_ms: int) -> None:
     memory = sqlite_file(engine.url) is None
-    read_only = "mode=ro" in (engine.url.database or "") or engine.url.query.get("mode") == "ro"
+    read_only = _read_only(engine.url)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
