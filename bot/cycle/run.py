@@ -88,6 +88,7 @@ def _trade(ctx: Context, result: CycleResult, now: datetime) -> None:
         raise CycleError(f"no market data for any instrument ({'; '.join(sorted(set(data.skipped.values())))})")
 
     result.decisions = decide(ctx, data)
+    result.skipped.update(data.skipped)  # decide adds the instruments whose strategy call failed
     if isinstance(positions, BotError) or isinstance(balance, BotError):
         reason = positions if isinstance(positions, BotError) else balance
         record_signals(ctx, result, items)

@@ -52,3 +52,44 @@ def test_a_plug_in_by_module_in_dry_run(sim, make_ctx) -> None:
     _, _, orders = ctx.store.cycle_detail(result.cycle_id)
     assert orders and {o.status for o in orders} == {"prechecked"}
     assert sim.control.state()["orders"] == []  # dry run never places
+
+
+FLAKY_PLUGIN = """
+from pydantic import BaseModel
+
+from bot.strategies import Decision, Signal, Strategy
+
+
+class Params(BaseModel):
+    pass
+
+
+def decide(snapshot, params):
+    if snapshot.item.symbol == "GBPUSD":
+        raise ZeroDivisionError("my bug")
+    if snapshot.item.symbol == "MSFT:xnas":
+        return None
+    return Decision(snapshot.item.id, Signal.HOLD, "fine")
+
+
+STRATEGY = Strategy("flaky", Params, decide, bars_needed=lambda p: 2, horizon=lambda p: 1)
+"""
+
+
+def test_a_failing_plug_in_skips_only_that_instrument(sim, make_ctx, tmp_path) -> None:
+    path = tmp_path / "flaky.py"
+    path.write_text(FLAKY_PLUGIN)
+    ctx = make_ctx(strategy=f"{path}:STRATEGY")
+    result = run_cycle(ctx)
+    assert result.status == "ok", result.error
+    _, signals, _ = ctx.store.cycle_detail(result.cycle_id)
+    reasons = {s.instrument_id: s.reason for s in signals}
+    assert reasons["FxSpot:31"] == "strategy error: ZeroDivisionError: my bug"
+    assert reasons["Stock:261"].startswith("strategy error: TypeError: strategy 'flaky' returned NoneType")
+    assert reasons["FxSpot:21"] == reasons["Stock:211"] == "fine"
+
+
+def test_readme_shows_the_example_file_verbatim() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert "## Write your own strategy" in readme
+    assert f"```python\n{EXAMPLE.read_text()}```" in readme

@@ -21,9 +21,7 @@ class Params(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)  # a misspelt parameter is an error, not ignored
 
-    lookback: int = Field(
-        default=10, ge=1, le=500, description="compare the last close with the one this many bars back"
-    )
+    lookback: int = Field(default=10, ge=1, le=500, description="bars between the two closes compared")
     threshold_pct: float = Field(default=0.05, ge=0, description="minimum move in percent to act on")
     stop_pct: float = Field(default=1.0, gt=0, lt=100, description="suggested stop distance in percent")
     horizon: Horizon = 1
