@@ -27,10 +27,10 @@ from bot.hours.triggers import build_trigger, describe_trigger
 from bot.ops.lock import instance_lock
 from bot.ops.observe import start_health_server
 from bot.saxo.budget import budget_warnings
+from bot.wiring import CYCLE_JOB_ID
 from jobs import runtime
 from jobs.events import on_job_event, report_missed_runs
 
-CYCLE_JOB_ID = "trading_cycle"
 HEARTBEAT_JOB_ID = "heartbeat"
 HEARTBEAT_SECONDS = 300
 TOKEN_JOB_ID = "token_refresh"
@@ -136,7 +136,7 @@ def run_scheduler(settings: Settings) -> int:
         executor = ThreadPoolExecutor(max_workers=2)
         scheduler = build_scheduler(settings, engine, executor)
         runtime.install(ctx, on_stop=lambda: scheduler.shutdown(wait=False) if scheduler.running else None)
-        ctx.extras["scheduler"] = scheduler
+        ctx.scheduler = scheduler
         health = None
         try:
             reconcile_at_startup(ctx)

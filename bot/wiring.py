@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from loguru import logger
@@ -25,10 +26,15 @@ from bot.ops.metrics import Metrics
 from bot.strategies import LoadedStrategy, load_strategy
 
 if TYPE_CHECKING:
+    from apscheduler.schedulers.base import BaseScheduler
+
+    from bot.cycle.result import CycleSummary
     from bot.saxo import SaxoClient, TokenProvider
+    from bot.sim import SimServer
     from bot.store import Store
 
 POOL_SIZE = 32  # matches the HTTP connection pool: one fan-out of a cycle in flight at once
+CYCLE_JOB_ID = "trading_cycle"  # the cycle job's fixed id in the job store (scheduler.py registers it)
 T = TypeVar("T")
 
 
@@ -44,14 +50,22 @@ class Context:
     bars: BarCache
     pool: ThreadPoolExecutor
     metrics: Metrics = field(default_factory=lambda: Metrics())
-    tokens: Any = None  # the TokenProvider; OAuth tokens are refreshed on a schedule in the long-running process
-    sim: Any = None  # the embedded simulator in local mode
+    tokens: TokenProvider | None = None  # OAuth tokens are refreshed on a schedule in the long-running process
+    sim: SimServer | None = None  # the embedded simulator in local mode
     stop: threading.Event = field(default_factory=threading.Event)  # set on SIGINT/SIGTERM: finish the order, stop
-    extras: dict[str, Any] = field(default_factory=dict)
+    scheduler: BaseScheduler | None = None  # set by the scheduler process (heartbeat and /health read the next run)
+    unrecorded: list[CycleSummary] = field(default_factory=list)  # summaries the DB refused, written next cycle
 
     @property
     def environment(self) -> str:
         return {"local": "local simulator", "sim": "Saxo SIM", "live": "Saxo LIVE"}[self.settings.saxo_env or "local"]
+
+    def next_cycle_at(self) -> datetime | None:
+        """When the scheduler runs the next cycle; None outside a running scheduler or when none is due."""
+        if self.scheduler is None or not self.scheduler.running:
+            return None
+        job = self.scheduler.get_job(CYCLE_JOB_ID)
+        return job.next_run_time if job is not None else None
 
     def close(self) -> None:
         """Close HTTP sessions, stop the pool and the simulator, dispose engines."""
@@ -86,7 +100,7 @@ def build_tokens(settings: Settings, clock: Clock | None = None) -> TokenProvide
     return ManualToken(token)
 
 
-def start_simulator() -> tuple[Any, str, TokenProvider]:
+def start_simulator() -> tuple[SimServer, str, TokenProvider]:
     """The embedded Saxo simulator on 127.0.0.1 with a throwaway token."""
     from bot.saxo import ManualToken
     from bot.sim import SimConfig, SimServer
@@ -104,6 +118,8 @@ STARTUP_ATTEMPTS = 4
 def with_startup_retries(call: Callable[[], T], clock: Clock, attempts: int = STARTUP_ATTEMPTS) -> T:
     """A start-up read that survives a transient bad answer (5xx, HTML page, dropped connection, 429).
 
+    The one retry policy at start-up: `call` must try once (a client from `SaxoHttp.once()`), so an unreachable
+    Saxo costs `attempts` connection attempts, not `attempts` times the client's own retries.
     Authentication and configuration errors are not transient and go straight up.
     """
     for attempt in range(1, attempts + 1):
@@ -151,7 +167,8 @@ def build_context(
         base_url or "", tokens, clock=clock, on_request=metrics.saxo_request, **(http_options or {})
     )
     try:
-        account = with_startup_retries(lambda: saxo.account(settings.saxo_account_key), clock)
+        once = SaxoClient(saxo.http.once())  # same session and budget; with_startup_retries is the policy
+        account = with_startup_retries(lambda: once.account(settings.saxo_account_key), clock)
     except BaseException:
         saxo.close()
         if sim is not None:

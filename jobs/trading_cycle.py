@@ -6,6 +6,7 @@ import os
 
 from loguru import logger
 
+from bot.domain import SUCCESSFUL_CYCLES, OrderStatus, Signal
 from bot.errors import AuthError, BotError
 from bot.ops.observe import observe_cycle
 from jobs import runtime
@@ -26,17 +27,17 @@ def run() -> str:
         return "auth"
     runtime.state["last_status"] = result.status
     runtime.state["last_cycle_at"] = result.started_at
-    if result.status in ("ok", "skipped", "halted"):
+    if result.status in SUCCESSFUL_CYCLES:
         runtime.state["last_success_at"] = result.started_at
     observe_cycle(ctx, result)
     logger.bind(cycle_id=result.cycle_id).info(
         "{} in {} ms: {} BUY/SELL signals, {} placed, {} prechecked, {} rejected, {} blocked{}",
         result.status,
         result.duration_ms,
-        sum(1 for d in result.decisions.values() if d.signal.value != "HOLD"),
-        result.execution.count("placed"),
-        result.execution.count("prechecked"),
-        result.execution.count("rejected"),
+        sum(1 for d in result.decisions.values() if d.signal is not Signal.HOLD),
+        result.execution.count(OrderStatus.PLACED),
+        result.execution.count(OrderStatus.PRECHECKED),
+        result.execution.count(OrderStatus.REJECTED),
         len(result.blocked),
         f" ({result.skip_reason or result.error})" if (result.skip_reason or result.error) else "",
     )
@@ -46,9 +47,8 @@ def run() -> str:
 def heartbeat() -> None:
     """A periodic sign of life: PID, mode, dry/live, next run, last cycle status."""
     ctx = runtime.current()
-    scheduler = ctx.extras.get("scheduler")
-    job = scheduler.get_job("trading_cycle") if scheduler is not None else None
-    next_run = job.next_run_time.isoformat() if job is not None and job.next_run_time else "none"
+    next_cycle = ctx.next_cycle_at()
+    next_run = next_cycle.isoformat() if next_cycle is not None else "none"
     logger.info(
         "heartbeat: pid {} {} {} hours={} next run {} last cycle {} at {}",
         os.getpid(),

@@ -7,6 +7,7 @@ from loguru import logger
 from bot.commands.summary import render
 from bot.config import Settings
 from bot.cycle import run_cycle
+from bot.domain import CycleStatus
 from bot.ops.lock import instance_lock
 from bot.wiring import build_context
 
@@ -33,4 +34,4 @@ def run_single_cycle(settings: Settings) -> int:
             print(render(ctx, result), flush=True)
         finally:
             ctx.close()
-    return 1 if result.status == "error" else 0
+    return 1 if result.status is CycleStatus.ERROR else 0

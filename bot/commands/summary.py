@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.cycle import CycleResult
+from bot.domain import CycleStatus, OrderStatus
 from bot.store.engine import safe_url
 from bot.wiring import Context
 
@@ -48,9 +49,10 @@ def render(ctx: Context, result: CycleResult) -> str:
             )
         for b in result.blocked:
             lines.append(
-                f"    {b.intent.side.value:<4} {b.intent.amount:>12} {b.intent.item.symbol}  blocked    {b.reason}"
+                f"    {b.intent.side.value:<4} {b.intent.amount:>12} {b.intent.item.symbol}  "
+                f"{OrderStatus.BLOCKED:<10} {b.reason}"
             )
-    elif result.status in ("ok", "halted"):
+    elif result.status in (CycleStatus.OK, CycleStatus.HALTED):
         lines.append("  no orders this cycle (no BUY/SELL signal acted on)")
     lines.append("")
     lines.append(f"  metrics DB: {safe_url(s.database_url)}   history: python main.py history")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from loguru import logger
 
-from bot.cycle.result import UNRECORDED, CycleResult
+from bot.cycle.result import CycleResult, CycleSummary
 from bot.cycle.steps import trading_day
-from bot.domain import Signal, WatchItem
+from bot.domain import OrderStatus, Side, Signal, WatchItem
 from bot.errors import StoreError
 from bot.execution.planner import NoOrder, bar_key
 from bot.risk import Blocked
@@ -54,11 +54,11 @@ def record_not_sent(ctx: Context, result: CycleResult, not_sent: list[NoOrder], 
             OrderRecord(
                 instrument_id=item.instrument_id,
                 symbol=_symbol(ctx, item.instrument_id),
-                side=item.side.value if item.side else "BUY",
+                side=(item.side or Side.BUY).value,
                 amount=item.amount,
                 order_type="Market",
-                status="blocked",
-                error_code="AmountTooSmall" if "minimum" in item.reason else "NotTradable",
+                status=OrderStatus.BLOCKED,
+                error_code=item.code,
                 error_message=item.reason,
                 created_at=now,
             )
@@ -72,7 +72,7 @@ def record_not_sent(ctx: Context, result: CycleResult, not_sent: list[NoOrder], 
                 amount=b.intent.amount,
                 order_type="Market",
                 duration=b.intent.duration.value,
-                status="blocked",
+                status=OrderStatus.BLOCKED,
                 external_reference=b.intent.external_reference,
                 signal_bar_time=bar_key(b.intent.signal_bar_time) or None,
                 opening=True,
@@ -99,11 +99,11 @@ def counts(result: CycleResult) -> CycleCounts:
         signals_buy=signals.count(Signal.BUY),
         signals_sell=signals.count(Signal.SELL),
         signals_hold=signals.count(Signal.HOLD),
-        orders_placed=ex.count("placed"),
-        orders_failed=ex.count("failed") + ex.count("pending"),
-        orders_rejected=ex.count("rejected"),
+        orders_placed=ex.count(OrderStatus.PLACED),
+        orders_failed=ex.count(OrderStatus.FAILED) + ex.count(OrderStatus.PENDING),
+        orders_rejected=ex.count(OrderStatus.REJECTED),
         orders_blocked=len(result.blocked),
-        orders_prechecked=ex.count("prechecked"),
+        orders_prechecked=ex.count(OrderStatus.PRECHECKED),
     )
 
 
@@ -111,29 +111,44 @@ def record_cycle(ctx: Context, result: CycleResult) -> None:
     """Write the cycle's summary row. A DB failure here is logged loudly; the process goes on."""
     finished = ctx.clock.now()
     result.duration_ms = int((finished - result.started_at).total_seconds() * 1000)
-    summary: dict[str, Any] = {
-        "finished_at": finished,
-        "status": result.status,
-        "counts": counts(result),
-        "skip_reason": result.skip_reason,
-        "error": result.error,
-        "total_value": result.total_value,
-        "trading_day": trading_day(result.started_at, ctx.settings.timezone),
-    }
+    if result.cycle_id is None:  # the cycle never got its row: nothing to finish
+        return
+    summary = CycleSummary(
+        cycle_id=result.cycle_id,
+        finished_at=finished,
+        status=result.status,
+        counts=counts(result),
+        skip_reason=result.skip_reason,
+        error=result.error,
+        total_value=result.total_value,
+        trading_day=trading_day(result.started_at, ctx.settings.timezone),
+    )
     try:
-        ctx.store.finish_cycle(result.cycle_id, **summary)
+        write_summary(ctx, summary)
     except StoreError as exc:
         logger.error(
             "could not record cycle {} summary in the metrics DB (retried next cycle): {}", result.cycle_id, exc
         )
-        ctx.extras.setdefault(UNRECORDED, []).append((result.cycle_id, summary))
+        ctx.unrecorded.append(summary)
+
+
+def write_summary(ctx: Context, summary: CycleSummary) -> None:
+    ctx.store.finish_cycle(
+        summary.cycle_id,
+        finished_at=summary.finished_at,
+        status=summary.status,
+        counts=summary.counts,
+        skip_reason=summary.skip_reason,
+        error=summary.error,
+        total_value=summary.total_value,
+        trading_day=summary.trading_day,
+    )
 
 
 def record_late_summaries(ctx: Context) -> None:
     """Write cycle summaries an earlier DB failure kept back, so no cycle stays `running`."""
-    pending = ctx.extras.get(UNRECORDED) or []
+    pending = ctx.unrecorded
     while pending:
-        cycle_id, summary = pending[0]
-        ctx.store.finish_cycle(cycle_id, **summary)  # StoreError: still down; try again next cycle
-        pending.pop(0)
-        logger.info("recorded the summary of cycle {} that the metrics DB refused earlier", cycle_id)
+        write_summary(ctx, pending[0])  # StoreError: still down; try again next cycle
+        summary = pending.pop(0)
+        logger.info("recorded the summary of cycle {} that the metrics DB refused earlier", summary.cycle_id)

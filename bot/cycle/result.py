@@ -5,11 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from bot.domain import Decision
+from bot.domain import CycleStatus, Decision
 from bot.errors import BotError
 from bot.execution.executor import ExecutionReport
 from bot.risk import Blocked
+
+if TYPE_CHECKING:
+    from bot.store import CycleCounts
 
 
 @dataclass
@@ -17,7 +21,7 @@ class CycleResult:
     """What a cycle did, for the human summary, the metrics and `--single-cycle`'s exit code."""
 
     cycle_id: int | None
-    status: str
+    status: CycleStatus
     started_at: datetime
     skip_reason: str | None = None
     error: str | None = None
@@ -31,7 +35,18 @@ class CycleResult:
     quotes_ok: int = 0
 
 
-UNRECORDED = "unrecorded_cycle_summaries"  # ctx.extras key: summaries the DB refused, written next cycle
+@dataclass(frozen=True)
+class CycleSummary:
+    """A finished cycle's row as `Store.finish_cycle` takes it; kept in `Context.unrecorded` when the DB refused it."""
+
+    cycle_id: int
+    finished_at: datetime
+    status: CycleStatus
+    counts: CycleCounts
+    skip_reason: str | None
+    error: str | None
+    total_value: Decimal | None
+    trading_day: str
 
 
 class CycleError(BotError):

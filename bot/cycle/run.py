@@ -15,6 +15,7 @@ from loguru import logger
 from bot.cycle.record import record_cycle, record_late_summaries, record_not_sent, record_signals
 from bot.cycle.result import CycleError, CycleResult
 from bot.cycle.steps import acts, check_risk, day_baseline, decide, execute, fetch, plan, prefetch_rules
+from bot.domain import CycleStatus
 from bot.errors import AuthError, BotError, StoreError
 from bot.execution.reconcile import settle_pending_orders
 from bot.risk import Portfolio
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 def run_cycle(ctx: Context) -> CycleResult:
     """Run one cycle and record it. Raises only `AuthError` (the caller must stop)."""
     settings, now = ctx.settings, ctx.clock.now()
-    result = CycleResult(cycle_id=None, status="error", started_at=now)
+    result = CycleResult(cycle_id=None, status=CycleStatus.ERROR, started_at=now)
     try:
         record_late_summaries(ctx)
         result.cycle_id = ctx.store.start_cycle(
@@ -44,14 +45,14 @@ def run_cycle(ctx: Context) -> CycleResult:
         with logger.contextualize(cycle_id=result.cycle_id):  # every line of this cycle carries its id
             _trade(ctx, result, now)
     except AuthError as exc:
-        result.status, result.error = "error", f"authentication failed: {exc}"
+        result.status, result.error = CycleStatus.ERROR, f"authentication failed: {exc}"
         record_cycle(ctx, result)
         raise
     except BotError as exc:
-        result.status, result.error = "error", str(exc)
+        result.status, result.error = CycleStatus.ERROR, str(exc)
         log.error("cycle failed: {}", exc)
     except Exception as exc:  # the one broad catch: a bug must not lose the cycle's record
-        result.status, result.error = "error", f"{type(exc).__name__}: {exc}"
+        result.status, result.error = CycleStatus.ERROR, f"{type(exc).__name__}: {exc}"
         log.opt(exception=exc).error("cycle failed unexpectedly")
     record_cycle(ctx, result)
     return result
@@ -60,7 +61,7 @@ def run_cycle(ctx: Context) -> CycleResult:
 def _trade(ctx: Context, result: CycleResult, now: datetime) -> None:
     settings = ctx.settings
     if settings.kill_switch_file.exists():
-        result.status = "halted"
+        result.status = CycleStatus.HALTED
         result.skip_reason = f"kill switch: {settings.kill_switch_file} exists; nothing is prechecked or placed"
         logger.warning("{} (remove the file to resume)", result.skip_reason)
         return
@@ -68,7 +69,7 @@ def _trade(ctx: Context, result: CycleResult, now: datetime) -> None:
     items = list(settings.items)
     gate = ctx.gate.check(now, items)
     if not gate.trade:
-        result.status, result.skip_reason = "skipped", gate.reason
+        result.status, result.skip_reason = CycleStatus.SKIPPED, gate.reason
         logger.info("skipped: {}", gate.reason)
         return
     result.skipped.update(gate.closed)
@@ -78,7 +79,7 @@ def _trade(ctx: Context, result: CycleResult, now: datetime) -> None:
     result.skipped.update(data.skipped)
     result.quotes_ok = data.quotes_ok
     if data.all_closed(tradable):  # a weekend or a holiday is not an error: nothing to trade, say why
-        result.status = "skipped"
+        result.status = CycleStatus.SKIPPED
         result.skip_reason = f"market closed for every instrument ({'; '.join(sorted(set(data.skipped.values())))})"
         record_signals(ctx, result, items)
         logger.info("skipped: {}", result.skip_reason)
@@ -102,10 +103,10 @@ def _trade(ctx: Context, result: CycleResult, now: datetime) -> None:
     record_signals(ctx, result, items)
     record_not_sent(ctx, result, not_sent, verdict.blocked)
     if verdict.halted:
-        result.status, result.skip_reason = "halted", verdict.halted
+        result.status, result.skip_reason = CycleStatus.HALTED, verdict.halted
         logger.warning("halted for opening orders: {}", verdict.halted)
     result.execution = execute(ctx, result.cycle_id or 0, verdict)
     if result.execution.store_failed:
         raise CycleError(result.execution.store_failed)
-    if result.status != "halted":
-        result.status = "ok"
+    if result.status != CycleStatus.HALTED:
+        result.status = CycleStatus.OK

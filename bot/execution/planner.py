@@ -12,7 +12,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
 
-from bot.domain import Decision, Duration, InstrumentRules, OrderIntent, Side, Signal, WatchItem
+from bot.domain import (
+    EXTERNAL_REFERENCE_PREFIX,
+    Decision,
+    Duration,
+    InstrumentRules,
+    NoOrderCode,
+    OrderIntent,
+    Side,
+    Signal,
+    WatchItem,
+)
 
 DURATION_PREFERENCE = (Duration.DAY, Duration.IMMEDIATE_OR_CANCEL, Duration.FILL_OR_KILL)
 MAX_REFERENCE = 50
@@ -25,9 +35,13 @@ class NoOrder:
 
     instrument_id: str
     reason: str
-    recorded: bool = False  # True when it deserves an `orders` row (e.g. rounds to nothing)
+    code: NoOrderCode | None = None  # set when it deserves an `orders` row (its error_code), e.g. rounds to nothing
     side: Side | None = None
     amount: Decimal = Decimal(0)
+
+    @property
+    def recorded(self) -> bool:
+        return self.code is not None
 
 
 def target_position(signal: Signal, current: Decimal, quantity: Decimal, allow_short: bool) -> Decimal | None:
@@ -68,9 +82,9 @@ def external_reference(cycle_id: int, item: WatchItem, side: Side, token: str | 
     be too long, the AssetType is shortened, never the token.
     """
     token = token or uuid.uuid4().hex[:REFERENCE_TOKEN_CHARS]
-    fixed = f"sb-{cycle_id}--{item.uic}-{side.value[0]}-{token}"
+    fixed = f"{EXTERNAL_REFERENCE_PREFIX}{cycle_id}--{item.uic}-{side.value[0]}-{token}"
     asset_type = item.asset_type[: max(0, MAX_REFERENCE - len(fixed))]
-    return f"sb-{cycle_id}-{asset_type}-{item.uic}-{side.value[0]}-{token}"[:MAX_REFERENCE]
+    return f"{EXTERNAL_REFERENCE_PREFIX}{cycle_id}-{asset_type}-{item.uic}-{side.value[0]}-{token}"[:MAX_REFERENCE]
 
 
 def plan_order(
@@ -101,12 +115,13 @@ def plan_order(
             iid,
             f"amount {abs(delta)} rounds to {amount}, below the minimum trade size {rules.minimum_trade_size} "
             f"(AmountDecimals {rules.amount_decimals}, lot size {rules.lot_size or 'none'})",
-            recorded=True,
+            NoOrderCode.AMOUNT_TOO_SMALL,
             side=side,
             amount=abs(delta),
         )
     if not rules.tradable:
-        return NoOrder(iid, "instrument is not tradable (instrument details)", recorded=True, side=side, amount=amount)
+        reason = "instrument is not tradable (instrument details)"
+        return NoOrder(iid, reason, NoOrderCode.NOT_TRADABLE, side=side, amount=amount)
     opening = target != 0 and (current == 0 or (target > 0) != (current > 0))
     return OrderIntent(
         item=item,

@@ -24,9 +24,9 @@ from typing import Any
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from bot.clock import Clock, SystemClock
+from bot.domain.statuses import FINAL_CYCLES, SUCCESSFUL_CYCLES
 
-CYCLE_STATUSES = ("ok", "skipped", "halted", "error")
-SUCCESS_STATUSES = frozenset({"ok", "skipped", "halted"})  # the bot did what it should (halted: the kill switch)
+CYCLE_STATUSES = tuple(sorted(FINAL_CYCLES))  # label values that start at 0
 SCHEDULER_EVENTS = ("job_missed", "job_error", "max_instances")
 CYCLE_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0)
 REQUEST_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0)
@@ -89,7 +89,7 @@ class Metrics:
         self.cycles.labels(status=status).inc()
         duration = max(float(getattr(result, "duration_ms", 0) or 0) / 1000.0, 0.0)
         self.cycle_duration.observe(duration)
-        if status in SUCCESS_STATUSES:
+        if status in SUCCESSFUL_CYCLES:
             self.last_success.set(_finished_at(getattr(result, "started_at", None), duration, self._clock))
         for decision in _values(getattr(result, "decisions", None)):
             self.signals.labels(signal=_label(getattr(decision, "signal", None))).inc()

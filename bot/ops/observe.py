@@ -31,8 +31,6 @@ def in_trading_hours(ctx: Context, now: datetime) -> bool:
 
 def health_of(ctx: Context, started_at: datetime, state: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     now = ctx.clock.now()
-    scheduler = ctx.extras.get("scheduler")
-    job = scheduler.get_job("trading_cycle") if scheduler is not None and scheduler.running else None
     return health_report(
         now=now,
         started_at=started_at,
@@ -40,7 +38,7 @@ def health_of(ctx: Context, started_at: datetime, state: dict[str, Any]) -> tupl
         last_cycle_at=state.get("last_cycle_at"),
         last_cycle_status=state.get("last_status"),
         last_success_at=state.get("last_success_at"),
-        next_run_at=job.next_run_time if job is not None else None,
+        next_run_at=ctx.next_cycle_at(),
         in_trading_hours=in_trading_hours(ctx, now),
         mode=ctx.settings.trading_hours_mode,
         dry_run=ctx.settings.dry_run,

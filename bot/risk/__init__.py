@@ -3,6 +3,7 @@
 from bot.risk.exposure import unit_value
 from bot.risk.limits import (
     Blocked,
+    Breach,
     Portfolio,
     RiskLimits,
     RiskVerdict,
@@ -13,6 +14,7 @@ from bot.risk.limits import (
 
 __all__ = [
     "Blocked",
+    "Breach",
     "Portfolio",
     "RiskLimits",
     "RiskVerdict",

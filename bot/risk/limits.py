@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from bot.domain import Balance, OrderIntent, Position, equivalent_ids
+from bot.domain import Balance, OrderIntent, Position, RiskRule, equivalent_ids
 
 
 @dataclass(frozen=True)
@@ -30,9 +30,17 @@ class Portfolio:
 
 
 @dataclass(frozen=True)
+class Breach:
+    """A limit an opening order would break: the rule, and the reason as logged and stored (starts with the rule)."""
+
+    rule: RiskRule
+    reason: str
+
+
+@dataclass(frozen=True)
 class Blocked:
     intent: OrderIntent
-    rule: str
+    rule: RiskRule
     reason: str
 
 
@@ -55,7 +63,7 @@ def daily_loss_breach(portfolio: Portfolio, limit: Decimal) -> str | None:
     loss = portfolio.day_start_value - portfolio.balance.total_value
     if loss >= limit:
         return (
-            f"DAILY_LOSS_LIMIT: down {loss:.2f} {portfolio.balance.currency} since the day started at "
+            f"{RiskRule.DAILY_LOSS_LIMIT}: down {loss:.2f} {portfolio.balance.currency} since the day started at "
             f"{portfolio.day_start_value:.2f} (limit {limit:.2f}); no opening orders until tomorrow"
         )
     return None
@@ -73,29 +81,31 @@ def exposure_by_asset_type(positions: Mapping[str, Position]) -> dict[str, Decim
     return totals
 
 
-def max_open_positions_rule(open_count: int, limit: int) -> str | None:
+def _breach(rule: RiskRule, detail: str) -> Breach:
+    return Breach(rule, f"{rule}: {detail}")
+
+
+def max_open_positions_rule(open_count: int, limit: int) -> Breach | None:
     if open_count >= limit:
-        return f"MAX_OPEN_POSITIONS: {open_count} positions open, limit {limit}"
+        return _breach(RiskRule.MAX_OPEN_POSITIONS, f"{open_count} positions open, limit {limit}")
     return None
 
 
-def max_orders_rule(orders_so_far: int, limit: int) -> str | None:
+def max_orders_rule(orders_so_far: int, limit: int) -> Breach | None:
     if orders_so_far >= limit:
-        return f"MAX_ORDERS_PER_CYCLE: {orders_so_far} orders already in this cycle, limit {limit}"
+        return _breach(RiskRule.MAX_ORDERS_PER_CYCLE, f"{orders_so_far} orders already in this cycle, limit {limit}")
     return None
 
 
 def max_exposure_rule(
     asset_type: str, current: Decimal, added: Decimal, total_value: Decimal, limit_pct: Decimal
-) -> str | None:
+) -> Breach | None:
+    rule = RiskRule.MAX_EXPOSURE_PCT_PER_ASSET_TYPE
     if total_value <= 0:
-        return f"MAX_EXPOSURE_PCT_PER_ASSET_TYPE: account TotalValue is {total_value}; no room for exposure"
+        return _breach(rule, f"account TotalValue is {total_value}; no room for exposure")
     after = (current + added) / total_value * 100
     if after > limit_pct:
-        return (
-            f"MAX_EXPOSURE_PCT_PER_ASSET_TYPE: {asset_type} exposure would be {after:.1f}% of TotalValue "
-            f"(limit {limit_pct}%)"
-        )
+        return _breach(rule, f"{asset_type} exposure would be {after:.1f}% of TotalValue (limit {limit_pct}%)")
     return None
 
 
@@ -107,6 +117,7 @@ def check_orders(
 ) -> RiskVerdict:
     """Apply every limit; closing orders first, then opening orders in watchlist order."""
     halted = daily_loss_breach(portfolio, limits.daily_loss_limit)
+    halt = Breach(RiskRule.DAILY_LOSS_LIMIT, halted) if halted else None
     approved: list[OrderIntent] = []
     blocked: list[Blocked] = []
     open_count = open_position_count(portfolio.positions)
@@ -120,7 +131,7 @@ def check_orders(
         opening_amount = intent.amount - abs(current)  # the part beyond closing an opposite position
         asset_type = intent.item.asset_type
         added = opening_amount * unit_values.get(intent.instrument_id, Decimal(0))
-        rule = halted or (
+        breach = halt or (
             max_orders_rule(len(approved), limits.max_orders_per_cycle)
             or (max_open_positions_rule(open_count, limits.max_open_positions) if current == 0 else None)
             or max_exposure_rule(
@@ -131,15 +142,17 @@ def check_orders(
                 limits.max_exposure_pct,
             )
         )
-        if rule is None:
+        if breach is None:
             approved.append(intent)
             if current == 0:
                 open_count += 1
             exposure[asset_type] = exposure.get(asset_type, Decimal(0)) + added
             continue
-        blocked.append(Blocked(intent, rule.split(":", 1)[0], rule))
+        blocked.append(Blocked(intent, breach.rule, breach.reason))
         if current != 0:  # a flip: the closing part is still allowed
             approved.append(
-                replace(intent, amount=abs(current), opening=False, reason=f"{intent.reason}; close only: {rule}")
+                replace(
+                    intent, amount=abs(current), opening=False, reason=f"{intent.reason}; close only: {breach.reason}"
+                )
             )
     return RiskVerdict(tuple(approved), tuple(blocked), halted)

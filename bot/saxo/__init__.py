@@ -11,6 +11,6 @@ client.py      SaxoClient: the facade the bot uses
 
 from bot.saxo.auth import ManualToken, TokenProvider
 from bot.saxo.client import SaxoClient
-from bot.saxo.http import BASE_URLS, SaxoHttp
+from bot.saxo.http import SaxoHttp
 
-__all__ = ["BASE_URLS", "ManualToken", "SaxoClient", "SaxoHttp", "TokenProvider"]
+__all__ = ["ManualToken", "SaxoClient", "SaxoHttp", "TokenProvider"]

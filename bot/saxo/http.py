@@ -19,6 +19,7 @@ never logged and never put in an exception.
 
 from __future__ import annotations
 
+import copy
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -43,10 +44,6 @@ from bot.saxo.deadline import DeadlineAdapter, DeadlinePassed, Watchdog, request
 from bot.saxo.faults import class_for_status, decode_json, error_details, excerpt
 from bot.saxo.ratelimit import BudgetExhausted, RateBudget
 
-BASE_URLS: dict[str, str] = {
-    "sim": "https://gateway.saxobank.com/sim/openapi",
-    "live": "https://gateway.saxobank.com/openapi",
-}
 MAX_PAGES = 100
 POOL_MAXSIZE = 32
 MAX_BACKOFF = 8.0  # seconds, before jitter
@@ -139,6 +136,7 @@ class SaxoHttp:
         self._tokens = tokens
         self._timeout = timeout
         self._max_retries = max(max_retries, 0)
+        self._bad_body_retries = BAD_BODY_RETRIES
         self._backoff_base = backoff_base
         self._clock = clock or SystemClock()
         self._on_request = on_request
@@ -269,10 +267,17 @@ class SaxoHttp:
                 self._backoff(failures)
             except SaxoBadResponse:
                 # A gateway's HTML page or a cut-off body: usually transient. Reads and prechecks try once more.
-                if not may_retry or bad_bodies >= BAD_BODY_RETRIES:
+                if not may_retry or bad_bodies >= self._bad_body_retries:
                     raise
                 bad_bodies += 1
                 self._backoff(bad_bodies)
+
+    def once(self) -> SaxoHttp:
+        """This client (same session, tokens and rate budget) trying every call once, for a caller that owns
+        the retry policy (start-up): retries wrapped around retries would multiply the attempts."""
+        view = copy.copy(self)
+        view._max_retries = view._bad_body_retries = 0
+        return view
 
     def rate_limits(self) -> dict[str, dict[str, tuple[int, int, float]]]:
         """The latest rate-limit headers seen, `{group: {dim: (remaining, limit, reset_seconds)}}`."""

@@ -12,11 +12,12 @@ from typing import Any
 
 from sqlalchemy import Select, case, func, select
 
+from bot.domain.statuses import SUCCESSFUL_CYCLES, CycleStatus, OrderStatus
 from bot.store.models import cycles, orders, signals
 from bot.store.records import ACTED_STATUSES
 
 # A cycle that ended in one of these did its job (the hours gate and the kill switch are not failures).
-COMPLETED_STATUSES = ("ok", "skipped", "halted")
+COMPLETED_STATUSES = tuple(sorted(s.value for s in SUCCESSFUL_CYCLES))
 
 
 def unindexed(column: Any) -> Any:
@@ -73,7 +74,7 @@ def acted(instrument_id: str, side: str, signal_bar_time: str | None) -> Select[
 
 def to_reconcile(limit: int, since: str | None) -> Select[Any]:
     query = select(orders).where(
-        orders.c.status.in_(("pending", "failed")),
+        orders.c.status.in_((OrderStatus.PENDING.value, OrderStatus.FAILED.value)),
         orders.c.external_reference.is_not(None),
     )
     if since is not None:
@@ -84,7 +85,7 @@ def to_reconcile(limit: int, since: str | None) -> Select[Any]:
 def placed_references(since: str) -> Select[Any]:
     return select(orders.c.external_reference).where(
         orders.c.created_at >= since,
-        unindexed(orders.c.status) == "placed",  # most orders are placed: walk the created_at range
+        unindexed(orders.c.status) == OrderStatus.PLACED.value,  # most orders are placed: walk the created_at range
         orders.c.external_reference.is_not(None),
     )
 
@@ -95,8 +96,8 @@ def daily(end_day: date, days: int) -> Select[Any]:
     after = (end_day + timedelta(days=1)).isoformat()  # "2026-11-25" sorts before any time on that day
     day = func.substr(cycles.c.started_at, 1, 10).label("day")
 
-    def tally(status: str) -> Any:
-        return func.coalesce(func.sum(case((cycles.c.status == status, 1), else_=0)), 0)
+    def tally(status: CycleStatus) -> Any:
+        return func.coalesce(func.sum(case((cycles.c.status == status.value, 1), else_=0)), 0)
 
     def total(column: Any) -> Any:
         return func.coalesce(func.sum(column), 0)
@@ -105,11 +106,11 @@ def daily(end_day: date, days: int) -> Select[Any]:
         select(
             day,
             func.count().label("cycles"),
-            tally("ok").label("ok"),
-            tally("skipped").label("skipped"),
-            tally("halted").label("halted"),
-            tally("error").label("errors"),
-            tally("running").label("running"),
+            tally(CycleStatus.OK).label("ok"),
+            tally(CycleStatus.SKIPPED).label("skipped"),
+            tally(CycleStatus.HALTED).label("halted"),
+            tally(CycleStatus.ERROR).label("errors"),
+            tally(CycleStatus.RUNNING).label("running"),
             total(cycles.c.orders_placed).label("orders_placed"),
             total(cycles.c.orders_rejected).label("orders_rejected"),
             total(cycles.c.orders_failed).label("orders_failed"),

@@ -16,14 +16,16 @@ from decimal import Decimal
 from typing import Any, Self
 
 from bot.clock import utc_iso
+from bot.domain.statuses import ACTED_ORDERS, FINAL_CYCLES, CycleStatus, OrderStatus
 
-CYCLE_STATUSES = frozenset({"running", "ok", "skipped", "error", "halted"})
-FINAL_CYCLE_STATUSES = CYCLE_STATUSES - {"running"}
+# Plain strings for SQL (a driver may dump an Enum member by its name); the names live in bot.domain.statuses.
+CYCLE_STATUSES = frozenset(s.value for s in CycleStatus)
+FINAL_CYCLE_STATUSES = frozenset(s.value for s in FINAL_CYCLES)
 SIGNAL_VALUES = frozenset({"BUY", "SELL", "HOLD", "SKIP"})
 SIDES = frozenset({"BUY", "SELL"})
-ORDER_STATUSES = frozenset({"pending", "prechecked", "placed", "rejected", "failed", "blocked"})
+ORDER_STATUSES = frozenset(s.value for s in OrderStatus)
 # An order row in one of these states means "this signal bar was acted on" (see Store.signal_already_acted).
-ACTED_STATUSES = ("placed", "pending")
+ACTED_STATUSES = tuple(s.value for s in ACTED_ORDERS)
 INTERRUPTED = "interrupted: the process ended during this cycle"
 
 
@@ -88,7 +90,7 @@ class OrderRecord:
     symbol: str | None
     side: str
     amount: Decimal
-    status: str = "pending"
+    status: str = OrderStatus.PENDING.value
     order_type: str = "Market"
     duration: str | None = None
     opening: bool = False

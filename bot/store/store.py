@@ -20,6 +20,7 @@ from sqlalchemy import Connection, delete, false, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock, SystemClock
+from bot.domain.statuses import CycleStatus
 from bot.errors import StoreError
 from bot.store import queries
 from bot.store.engine import DEFAULT_BUSY_TIMEOUT_MS, make_engine, parse_url, safe_url, translate_errors
@@ -147,7 +148,7 @@ class Store:
         """Insert a `running` cycle row and return its id."""
         values = {
             "started_at": iso(started_at),
-            "status": "running",
+            "status": CycleStatus.RUNNING.value,
             "dry_run": bool(dry_run),
             "hours_mode": plain(hours_mode),
             "instruments": int(instruments),
@@ -194,10 +195,10 @@ class Store:
         `host` limits this to cycles started on that host (`host_pid` is "host:pid"), for several bots
         sharing one PostgreSQL database.
         """
-        query = update(cycles).where(cycles.c.status == "running")
+        query = update(cycles).where(cycles.c.status == CycleStatus.RUNNING.value)
         if host is not None:
             query = query.where(cycles.c.host_pid.like(f"{host}:%"))
-        query = query.values(status="error", error=INTERRUPTED, finished_at=iso(now))
+        query = query.values(status=CycleStatus.ERROR.value, error=INTERRUPTED, finished_at=iso(now))
         with self._write("mark interrupted cycles") as conn:
             return int(conn.execute(query).rowcount or 0)
 

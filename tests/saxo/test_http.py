@@ -7,6 +7,7 @@ import requests
 from loguru import logger
 from responses import matchers
 
+from bot.config import LIVE_BASE_URL, SIM_BASE_URL
 from bot.errors import (
     OrderOutcomeUnknown,
     SaxoAuthError,
@@ -17,7 +18,7 @@ from bot.errors import (
     SaxoRejected,
     SaxoRetryable,
 )
-from bot.saxo import BASE_URLS, ManualToken, SaxoClient
+from bot.saxo import ManualToken, SaxoClient
 from bot.saxo.http import service_group
 from tests.saxo.helpers import BASE, FX, TOKEN, intent, make_http, recorded, url
 
@@ -30,10 +31,9 @@ def position_row(uic: int, amount: float) -> dict:
 
 
 def test_base_urls():
-    assert BASE_URLS == {
-        "sim": "https://gateway.saxobank.com/sim/openapi",
-        "live": "https://gateway.saxobank.com/openapi",
-    }
+    """The gateways' base URLs live in one table, bot.config (SAXO_ENV picks one)."""
+    assert SIM_BASE_URL == "https://gateway.saxobank.com/sim/openapi"
+    assert LIVE_BASE_URL == "https://gateway.saxobank.com/openapi"
 
 
 @pytest.mark.parametrize(
