@@ -8,7 +8,6 @@ directly. Output of both processes goes to files (a soak run writes megabytes: p
 from __future__ import annotations
 
 import json
-import os
 import random
 import re
 import signal
@@ -25,7 +24,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.processes import ROOT, clean_env, start_main, wait_until
+
 TOKEN = "soak-crash-token-0123456789abcdef"
 WATCHLIST = [
     {"asset_type": "FxSpot", "uic": 21, "symbol": "EURUSD", "quantity": 10000},
@@ -57,17 +57,20 @@ class SimProcess:
         )
         self.base_url = ""
         self.port = 0
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            match = _BASE_LINE.search(self.log.read_text())
-            if match:
-                self.base_url, self.port = match.group(1), int(match.group(2))
-                return
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"simulator exited {self.proc.returncode}: {self.log.read_text()[-2000:]}")
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"simulator did not start: {self.log.read_text()[-2000:]}")
+        try:
+            wait_until(
+                lambda: _BASE_LINE.search(self.log.read_text()),
+                30,
+                "the simulator's banner",
+                self.proc,
+                stderr=self.log.read_text,
+            )
+        except AssertionError:
+            self.stop()
+            raise
+        match = _BASE_LINE.search(self.log.read_text())
+        assert match is not None
+        self.base_url, self.port = match.group(1), int(match.group(2))
 
     def control(self, method: str, path: str, body: dict[str, Any] | None = None, timeout: float = 10) -> Any:
         data = json.dumps(body).encode() if body is not None else None
@@ -186,43 +189,17 @@ class CrossDriver:
 
 def bot_environment(sim: SimProcess, **extra: str) -> dict[str, str]:
     """The bot's environment: Saxo SIM settings pointed at our simulator, state under the cwd's data/."""
-    keep = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("SAXO_")
-        and k
-        not in (
-            "WATCHLIST",
-            "DRY_RUN",
-            "DATABASE_URL",
-            "JOBSTORE_URL",
-            "JOBSTORE_TABLE",
-            "LOG_FILE",
-            "LOG_JSON",
-            "LOG_LEVEL",
-            "KILL_SWITCH_FILE",
-            "CYCLE_INTERVAL_SECONDS",
-            "TRADING_HOURS_MODE",
-            "HEALTH_PORT",
-            "STRATEGY",
-            "STRATEGY_PARAMS",
-            "ALLOW_SHORT",
-        )
-    }
-    keep.update(
-        {
-            "SAXO_ENV": "sim",
-            "SAXO_BASE_URL": sim.base_url,
-            "SAXO_ACCESS_TOKEN": TOKEN,
-            "CYCLE_INTERVAL_SECONDS": "1",
-            "DRY_RUN": "false",
-            "TRADING_HOURS_MODE": "always",
-            "WATCHLIST": json.dumps(WATCHLIST),
-            "PYTHONUNBUFFERED": "1",
-            **extra,
-        }
+    return clean_env(
+        SAXO_ENV="sim",
+        SAXO_BASE_URL=sim.base_url,
+        SAXO_ACCESS_TOKEN=TOKEN,
+        CYCLE_INTERVAL_SECONDS="1",
+        DRY_RUN="false",
+        TRADING_HOURS_MODE="always",
+        WATCHLIST=json.dumps(WATCHLIST),
+        PYTHONUNBUFFERED="1",
+        **extra,
     )
-    return keep
 
 
 @dataclass
@@ -269,9 +246,7 @@ def start_bot(cwd: Path, env: dict[str, str], *args: str, tag: str = "bot") -> B
     cwd.mkdir(parents=True, exist_ok=True)
     out_path, err_path = cwd / f"{tag}.out", cwd / f"{tag}.err"
     out, err = out_path.open("w"), err_path.open("w")
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "main.py"), *args], cwd=cwd, env=env, stdout=out, stderr=err, text=True
-    )
+    proc = start_main(list(args), cwd, env, stdout=out, stderr=err)
     return BotRun(proc, out_path, err_path, _files=[out, err])
 
 
@@ -308,14 +283,11 @@ def finished_cycles(db: Path) -> int:
 
 
 def wait_for(predicate: Any, timeout: float, what: str, run: BotRun | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        if run is not None and run.proc.poll() is not None:
-            raise AssertionError(f"bot exited ({run.proc.returncode}) before {what}: {run.err_text()[-3000:]}")
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+    """Poll until `predicate()`; fails naming `what` on timeout, or at once (with its stderr) if `run` exits."""
+    if run is None:
+        wait_until(predicate, timeout, what, interval=0.1)
+    else:
+        wait_until(predicate, timeout, what, run.proc, interval=0.1, stderr=run.err_text)
 
 
 @dataclass(frozen=True)

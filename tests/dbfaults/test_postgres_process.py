@@ -8,10 +8,8 @@ exit 0 on SIGTERM. Every table in the TEST_DATABASE_URL database is dropped firs
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,8 +19,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.store.migrate import head_revision
+from tests.support.processes import ROOT, clean_env, start_main, stop, wait_until
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 
@@ -55,24 +53,9 @@ def drop_everything(url: str) -> None:
         engine.dispose()
 
 
-def clean_env(**extra: str) -> dict[str, str]:
-    names = ("WATCHLIST", "DRY_RUN", "DATABASE_URL", "JOBSTORE_URL", "JOBSTORE_TABLE")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SAXO_") and k not in names}
-    env.update(extra)
-    return env
-
-
 def start_bot(cwd: Path, url: str) -> subprocess.Popen[str]:
-    cwd.mkdir(parents=True, exist_ok=True)
     env = clean_env(DATABASE_URL=url, JOBSTORE_URL=url, CYCLE_INTERVAL_SECONDS="1", DRY_RUN="true")
-    return subprocess.Popen(
-        [sys.executable, str(ROOT / "main.py")],
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return start_main([], cwd, env)
 
 
 def finished_cycles(pg: Engine) -> list[tuple[int, str]]:
@@ -85,25 +68,7 @@ def finished_cycles(pg: Engine) -> list[tuple[int, str]]:
 
 
 def wait_for_cycles(pg: Engine, count: int, proc: subprocess.Popen[str], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if len(finished_cycles(pg)) >= count:
-            return
-        if proc.poll() is not None:
-            raise AssertionError(f"bot exited early ({proc.returncode}): {proc.stderr.read() if proc.stderr else ''}")
-        time.sleep(0.2)
-    raise AssertionError(f"fewer than {count} cycles after {timeout} s: {finished_cycles(pg)}")
-
-
-def stop(proc: subprocess.Popen[str]) -> tuple[int, str]:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-    try:
-        _, err = proc.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        _, err = proc.communicate()
-    return proc.returncode, err
+    wait_until(lambda: len(finished_cycles(pg)) >= count, timeout, f"{count} finished cycles", proc, interval=0.2)
 
 
 def test_alembic_cli_upgrades_postgres_to_head(pg_url: str, pg: Engine) -> None:

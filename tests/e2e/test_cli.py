@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.processes import run_main
+
 pytestmark = pytest.mark.slow
-
-
-def run_main(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("SAXO_") and k not in ("WATCHLIST", "DRY_RUN")}
-    clean.update(env)
-    return subprocess.run(
-        [sys.executable, str(ROOT / "main.py"), *args], cwd=cwd, env=clean, capture_output=True, text=True, timeout=60
-    )
 
 
 def test_single_dry_run_cycle_on_the_embedded_simulator(tmp_path: Path) -> None:

@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.processes import clean_env, start_main, stop, wait_until
+
 pytestmark = pytest.mark.slow
 
 
-def start(cwd: Path, **env: str) -> subprocess.Popen[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("SAXO_") and k not in ("WATCHLIST", "DRY_RUN")}
-    clean.update({"CYCLE_INTERVAL_SECONDS": "1", "DRY_RUN": "true", **env})
-    return subprocess.Popen(
-        [sys.executable, str(ROOT / "main.py")],
-        cwd=cwd,
-        env=clean,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+def start(cwd: Path, **settings: str) -> subprocess.Popen[str]:
+    """The scheduler (1 s cycles, dry run) in `cwd`; `settings` on top."""
+    return start_main([], cwd, clean_env(CYCLE_INTERVAL_SECONDS="1", DRY_RUN="true", **settings))
 
 
 def cycles(cwd: Path) -> list[tuple[int, str]]:
@@ -41,14 +31,10 @@ def cycles(cwd: Path) -> list[tuple[int, str]]:
 
 
 def wait_for_cycles(cwd: Path, count: int, proc: subprocess.Popen[str], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if len([c for c in cycles(cwd) if c[1] != "running"]) >= count:
-            return
-        if proc.poll() is not None:
-            raise AssertionError(f"bot exited early ({proc.returncode}): {proc.stderr.read() if proc.stderr else ''}")
-        time.sleep(0.1)
-    raise AssertionError(f"fewer than {count} cycles after {timeout} s: {cycles(cwd)}")
+    def finished() -> bool:
+        return len([c for c in cycles(cwd) if c[1] != "running"]) >= count
+
+    wait_until(finished, timeout, f"{count} finished cycles", proc)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
@@ -56,11 +42,9 @@ def test_stops_cleanly_on_a_signal(tmp_path: Path, signum: int) -> None:
     proc = start(tmp_path)
     try:
         wait_for_cycles(tmp_path, 2, proc)
-        proc.send_signal(signum)
-        _, err = proc.communicate(timeout=20)
     finally:
-        proc.kill()
-    assert proc.returncode == 0, err
+        code, err = stop(proc, signum, timeout=20)
+    assert code == 0, err
     done = cycles(tmp_path)
     assert len(done) >= 2 and all(status == "ok" for _, status in done), done
     assert "received" in err and "saxo-bot stopped" in err
@@ -75,24 +59,21 @@ def test_second_instance_on_the_same_job_store_exits_1(tmp_path: Path) -> None:
         assert second.returncode == 1
         assert "already running" in err
     finally:
-        first.send_signal(signal.SIGTERM)
-        first.communicate(timeout=20)
-    assert first.returncode == 0
+        code, first_err = stop(first, timeout=20)
+    assert code == 0, first_err
 
 
 def test_killed_mid_run_restarts_and_goes_on(tmp_path: Path) -> None:
     proc = start(tmp_path)
     wait_for_cycles(tmp_path, 2, proc)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=10)
+    stop(proc, signal.SIGKILL, timeout=10)
     before = len(cycles(tmp_path))
     again = start(tmp_path)
     try:
         wait_for_cycles(tmp_path, before + 2, again)
     finally:
-        again.send_signal(signal.SIGTERM)
-        _, err = again.communicate(timeout=20)
-    assert again.returncode == 0, err
+        code, err = stop(again, timeout=20)
+    assert code == 0, err
     statuses = [s for _, s in cycles(tmp_path)]
     assert "running" not in statuses  # a cycle cut short by SIGKILL is recorded as error at the restart
     with sqlite3.connect(tmp_path / "data" / "bot.db") as conn:

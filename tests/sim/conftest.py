@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,8 @@ import pytest
 import requests
 
 from bot.sim import SimConfig, SimServer
+from bot.sim.clock import SimClock
+from tests.support.clock import PINNED
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "saxo"
 
@@ -65,13 +66,14 @@ def market_order(
 
 
 def set_now(sim: SimServer, epoch_seconds: float) -> None:
-    """Move the simulator's clock to an absolute time."""
-    sim.control.set_clock_offset(epoch_seconds - time.time())
+    """Move the simulator's clock to an absolute time (it stays there: the shared simulator's clock is pinned)."""
+    sim.clock.set(epoch_seconds)
 
 
 @pytest.fixture(scope="session")
 def shared_sim() -> Iterator[SimServer]:
-    with SimServer(SimConfig(seed=7)).start() as sim:
+    """One simulator for the package, pinned at `PINNED` (each test starts there: `reset` puts it back)."""
+    with SimServer(SimConfig(seed=7), clock=SimClock(start=PINNED)).start() as sim:
         yield sim
 
 

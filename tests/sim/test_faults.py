@@ -10,6 +10,7 @@ import requests
 
 from bot.sim import SimServer
 from tests.sim.conftest import Api, market_order
+from tests.support.waiting import wait_until
 
 ORDERS = "/trade/v2/orders"
 
@@ -98,7 +99,7 @@ def test_timeout_holds_only_its_own_request(api: Api, sim: SimServer) -> None:
 
     worker = threading.Thread(target=slow)
     worker.start()
-    time.sleep(0.05)
+    wait_until(lambda: sim.control.state()["faults_served"].get("timeout") == 1, 5, "the held request")
     started = time.perf_counter()
     assert api.get("/port/v1/users/me").status_code == 200
     assert time.perf_counter() - started < 0.2
@@ -192,7 +193,7 @@ def test_stop_does_not_wait_for_a_held_answer(make_sim) -> None:
     sim.control.queue_fault("timeout", timeout_seconds=30)
     worker = threading.Thread(target=lambda: _swallow(sim), daemon=True)
     worker.start()
-    time.sleep(0.1)
+    wait_until(lambda: sim.control.state()["faults_served"].get("timeout") == 1, 5, "the held request")
     started = time.perf_counter()
     sim.stop()
     assert time.perf_counter() - started < 2
