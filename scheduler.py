@@ -16,7 +16,6 @@ from typing import Any
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.blocking import BlockingScheduler
 from loguru import logger
 from sqlalchemy import create_engine, event
@@ -24,6 +23,7 @@ from sqlalchemy.engine import Engine, make_url
 
 from bot.config import Settings
 from bot.hours.triggers import build_trigger, describe_trigger
+from bot.ops.jobstore import RETRY_SECONDS, ResilientJobStore
 from bot.ops.lock import instance_lock
 from bot.ops.observe import start_health_server
 from bot.saxo.budget import budget_warnings
@@ -66,7 +66,9 @@ def jobstore_engine(url: str) -> Engine:
 def build_scheduler(settings: Settings, engine: Engine, executor: ThreadPoolExecutor) -> BlockingScheduler:
     return BlockingScheduler(
         timezone=UTC,
-        jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=settings.jobstore_table)},
+        # A locked or unreachable job store is retried, never the end of the process.
+        jobstores={"default": ResilientJobStore(engine=engine, tablename=settings.jobstore_table)},
+        jobstore_retry_interval=RETRY_SECONDS,
         executors={"default": executor},
         job_defaults={"coalesce": True, "max_instances": 1},
     )

@@ -142,7 +142,7 @@ def test_deadlines_that_pass_after_the_answer_touch_nothing() -> None:
     """A deadline that passes after its attempt ended never cuts the pooled connection a later call uses."""
     fast = Trickler(trickle_head=False, byte_every=0)
     http = client(fast, max_retries=0)
-    http._deadline = 0.3  # noqa: SLF001
+    http._deadline = 0.3
     try:
         for _ in range(20):
             assert http.get("/port/v1/balances/me").body["Data"] == []
