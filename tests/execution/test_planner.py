@@ -7,7 +7,17 @@ from decimal import Decimal
 
 import pytest
 
-from bot.domain import Decision, Duration, InstrumentRules, OrderIntent, Side, Signal, WatchItem
+from bot.domain import (
+    EXTERNAL_REFERENCE_PREFIX,
+    Decision,
+    Duration,
+    InstrumentRules,
+    NoOrderCode,
+    OrderIntent,
+    Side,
+    Signal,
+    WatchItem,
+)
 from bot.execution.planner import NoOrder, external_reference, market_duration, plan_order, round_amount
 
 ITEM = WatchItem("Stock", 211, "AAPL:xnas", Decimal(10))
@@ -133,3 +143,19 @@ def test_each_intent_gets_a_fresh_request_id() -> None:
     first, second = plan(Signal.BUY, 0), plan(Signal.BUY, 0)
     assert isinstance(first, OrderIntent) and isinstance(second, OrderIntent)
     assert first.request_id != second.request_id
+
+
+def test_an_order_recorded_but_not_sent_carries_its_code() -> None:
+    """The `orders` row's error_code comes from the planner, not from guessing at the reason's words."""
+    small = plan(Signal.BUY, 0, rules=InstrumentRules("FxSpot:21", minimum_trade_size=Decimal(1000)), quantity="500")
+    closed = plan(Signal.BUY, 0, rules=InstrumentRules("Stock:211", tradable=False))
+    nothing = plan(Signal.BUY, 10)
+    assert isinstance(small, NoOrder) and small.code is NoOrderCode.AMOUNT_TOO_SMALL and small.recorded
+    assert isinstance(closed, NoOrder) and closed.code is NoOrderCode.NOT_TRADABLE and closed.recorded
+    assert isinstance(nothing, NoOrder) and nothing.code is None and not nothing.recorded
+
+
+def test_every_external_reference_starts_with_the_bot_prefix() -> None:
+    planned = plan(Signal.BUY, 0)
+    assert isinstance(planned, OrderIntent)
+    assert planned.external_reference.startswith(EXTERNAL_REFERENCE_PREFIX) and EXTERNAL_REFERENCE_PREFIX == "sb-"

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.domain import Balance, Duration, OrderIntent, Position, Side, WatchItem
+from bot.domain import Balance, Duration, OrderIntent, Position, RiskRule, Side, WatchItem
 from bot.risk import Portfolio, RiskLimits, check_orders, daily_loss_breach, unit_value
 
 EURUSD = WatchItem("FxSpot", 21, "EURUSD", Decimal(10000))
@@ -138,3 +138,27 @@ def test_unit_value_estimates() -> None:
     assert unit_value(EURUSD, 1.1, "USD") == Decimal("1.1")
     assert unit_value(WatchItem("FxSpot", 42, "USDJPY"), 150.0, "USD") == Decimal(1)
     assert unit_value(AAPL, 200.5, "USD") == Decimal("200.5")
+
+
+@pytest.mark.parametrize(
+    ("limits", "held", "total", "start", "rule"),
+    [
+        (RiskLimits(1, 10, Decimal(100), Decimal(0)), {"Stock:261": Decimal(10)}, 100_000, None, "open"),
+        (RiskLimits(20, 0, Decimal(100), Decimal(0)), {}, 100_000, None, "orders"),
+        (RiskLimits(20, 10, Decimal(1), Decimal(0)), {}, 100_000, None, "exposure"),
+        (RiskLimits(20, 10, Decimal(100), Decimal(500)), {}, 99_000, 100_000, "loss"),
+    ],
+)
+def test_a_blocked_order_carries_its_rule_as_a_name(limits, held, total, start, rule) -> None:
+    """The rule is a RiskRule member (stored as the order's error_code), and the reason starts with its name."""
+    expected = {
+        "open": RiskRule.MAX_OPEN_POSITIONS,
+        "orders": RiskRule.MAX_ORDERS_PER_CYCLE,
+        "exposure": RiskRule.MAX_EXPOSURE_PCT_PER_ASSET_TYPE,
+        "loss": RiskRule.DAILY_LOSS_LIMIT,
+    }[rule]
+    positions = {iid: Position(iid, amount, amount * 400) for iid, amount in held.items()}
+    verdict = check_orders([intent(AAPL, Side.BUY, 10)], portfolio(positions, total, start), limits, UNIT)
+    (blocked,) = verdict.blocked
+    assert blocked.rule is expected
+    assert blocked.reason.startswith(f"{expected.value}: ")
