@@ -59,8 +59,9 @@ def _param(name: str, field: FieldInfo) -> dict[str, Any]:
         if isinstance(item, kind)
     ]
     extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
-    if isinstance(extra.get("enum"), list):
-        constraints.append("one of " + ", ".join(map(str, extra["enum"])))
+    choices = extra.get("enum")
+    if isinstance(choices, list):
+        constraints.append("one of " + ", ".join(map(str, choices)))
     required = field.is_required()
     default = None if required or field.default is PydanticUndefined else field.default
     return {
