@@ -18,7 +18,7 @@ from sqlalchemy import MetaData, create_engine, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.store.migrate import head_revision
+from tests.store.alembic_helpers import head_revision
 from tests.support.processes import ROOT, clean_env, start_main, stop, wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]

@@ -15,8 +15,9 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from sqlalchemy import create_engine, inspect, select
 
 from bot.store import Store
-from bot.store.migrate import alembic_config, current_revision, downgrade, head_revision, project_root
+from bot.store.migrate import alembic_config, project_root
 from bot.store.models import Base
+from tests.store.alembic_helpers import current_revision, downgrade, head_revision
 
 OUR_TABLES = {"cycles", "signals", "orders", "day_baselines", "events"}
 

@@ -7,9 +7,9 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from bot.store import Store
-from bot.store.migrate import head_revision
 from bot.store.paths import project_root
 from bot.store.schema_version import at_head, head_revisions
+from tests.store.alembic_helpers import head_revision
 
 VERSIONS = project_root() / "migrations" / "versions"
 
