@@ -90,7 +90,7 @@ def resolve(spec: str) -> Strategy:
     if not where or not attr:
         raise ConfigError(SETTING, f"{spec!r}: expected package.module:attr or path/to/file.py:attr")
     module = _load_file(where) if _is_path(where) else _load_module(where)
-    return _attribute(module, attr, spec)
+    return _attribute(module, where, attr, spec)
 
 
 def _is_path(where: str) -> bool:
@@ -133,11 +133,11 @@ def _load_file(where: str) -> ModuleType:
     return module
 
 
-def _attribute(module: ModuleType, attr: str, spec: str) -> Strategy:
+def _attribute(module: ModuleType, where: str, attr: str, spec: str) -> Strategy:
     value: Any = module
     for part in attr.split("."):
         if not hasattr(value, part):
-            raise ConfigError(SETTING, f"{spec!r}: {module.__name__ if value is module else attr} has no {part!r}")
+            raise ConfigError(SETTING, f"{spec!r}: {where} has no attribute {part!r}")
         value = getattr(value, part)
     if not isinstance(value, Strategy):
         raise ConfigError(SETTING, f"{spec!r} is a {type(value).__name__}, not a bot.strategies.Strategy (see README)")

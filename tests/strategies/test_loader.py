@@ -85,7 +85,7 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_missing_attribute(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD_FILE)
     error = config_error(f"{path}:THEIRS")
-    assert error.setting == "STRATEGY" and "'THEIRS'" in error.problem
+    assert error.setting == "STRATEGY" and error.problem == f"'{path}:THEIRS': {path} has no attribute 'THEIRS'"
     assert config_error("tests.strategies.plugins.always_buy:NOPE").setting == "STRATEGY"
 
 
