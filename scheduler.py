@@ -28,7 +28,7 @@ from bot.ops.lock import instance_lock
 from bot.ops.observe import start_health_server
 from bot.saxo.budget import budget_warnings
 from bot.wiring import CYCLE_JOB_ID
-from jobs import runtime
+from jobs import retention, runtime
 from jobs.events import on_job_event, report_missed_runs
 
 HEARTBEAT_JOB_ID = "heartbeat"
@@ -116,6 +116,7 @@ def register_jobs(scheduler: BlockingScheduler, settings: Settings, now: datetim
     else:
         with suppress(JobLookupError):
             scheduler.remove_job(TOKEN_JOB_ID)
+    retention.register(scheduler, settings, now)  # at start-up, then daily (DB_RETENTION_DAYS)
     logger.info("trading cycle scheduled {}", describe_trigger(trigger))
     if window is not None and not window.is_open(now)[0]:
         logger.info(

@@ -143,7 +143,7 @@ def test_stored_jobs_are_references_with_no_secret(tmp_path, monkeypatch) -> Non
         scheduler.shutdown(wait=False)
     with create_engine(url).connect() as conn:
         rows = dict(conn.execute(text("SELECT id, job_state FROM apscheduler_jobs")).all())
-    assert set(rows) == {"trading_cycle", "heartbeat", "token_refresh"}
+    assert set(rows) == {"trading_cycle", "heartbeat", "token_refresh", "db_retention"}
     states = {job_id: pickle.loads(blob) for job_id, blob in rows.items()}
     assert states["trading_cycle"]["func"] == "jobs.trading_cycle:run"
     assert states["trading_cycle"]["args"] == () and states["trading_cycle"]["kwargs"] == {}
