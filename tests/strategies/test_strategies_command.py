@@ -82,7 +82,7 @@ def test_needs_no_settings(capsys: pytest.CaptureFixture[str], monkeypatch: pyte
     ("strategy", "words"),
     [
         ("missing/file.py:STRATEGY", "file not found"),
-        ("tests.strategies.plugins.always_buy:NOPE", "has no 'NOPE'"),
+        ("tests.strategies.plugins.always_buy:NOPE", "has no attribute 'NOPE'"),
         ("tests.strategies.plugins.always_buy:NOT_A_STRATEGY", "not a bot.strategies.Strategy"),
     ],
 )
