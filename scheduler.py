@@ -2,14 +2,13 @@
 
 The cycle job is stored by textual reference with a fixed id and re-registered at every start;
 coalesce, max_instances=1 and a misfire grace of a fraction of the interval mean a stale cycle never
-trades and missed cycles are logged, not replayed. SIGINT/SIGTERM stop new cycles, let the running
-one finish its current order, and shut everything down.
+trades and missed cycles are logged, not replayed. SIGINT/SIGTERM stop new cycles, end every wait of the
+running one (no further order is sent), and shut everything down; a second signal exits at once (130).
 """
 
 from __future__ import annotations
 
-import signal
-from contextlib import suppress
+from contextlib import ExitStack, suppress
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +25,7 @@ from bot.hours.triggers import build_trigger, describe_trigger
 from bot.ops.jobstore import RETRY_SECONDS, ResilientJobStore
 from bot.ops.lock import instance_lock
 from bot.ops.observe import start_health_server
+from bot.ops.stopping import stop_on_signals
 from bot.saxo.budget import budget_warnings
 from bot.wiring import CYCLE_JOB_ID
 from jobs import retention, runtime
@@ -48,9 +48,9 @@ def jobstore_engine(url: str) -> Engine:
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
-        from pathlib import Path
+        from bot.log import private_file
 
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        private_file(parsed.database)  # 0600 in a 0700 folder, like the metrics DB (-wal/-shm follow)
     engine = create_engine(url, connect_args={"timeout": 10, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")
@@ -141,6 +141,7 @@ def run_scheduler(settings: Settings) -> int:
         runtime.install(ctx, on_stop=lambda: scheduler.shutdown(wait=False) if scheduler.running else None)
         ctx.scheduler = scheduler
         health = None
+        signals = ExitStack()  # our SIGINT/SIGTERM handlers, kept through the shutdown below
         try:
             reconcile_at_startup(ctx)
             for warning in budget_warnings(settings.items, ctx.strategy.horizon, settings.cycle_interval_seconds):
@@ -155,7 +156,8 @@ def run_scheduler(settings: Settings) -> int:
             )
             scheduler.add_listener(on_job_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
             register_jobs(scheduler, settings, now)
-            _install_signal_handlers()
+            # First signal: no new cycles, the running one stops before its next order. Second: exit at once.
+            signals.enter_context(stop_on_signals(runtime.request_stop))
             runtime.record_event("startup", f"scheduler started ({ctx.environment})")
             health = start_health_server(ctx, now, runtime.state)
             scheduler.start()
@@ -171,15 +173,5 @@ def run_scheduler(settings: Settings) -> int:
             runtime.clear()
             logger.info("saxo-bot stopped")
             logger.complete()
+            signals.close()
     return int(runtime.state["exit_code"])
-
-
-def _install_signal_handlers() -> None:
-    def stop(signum: int, _frame: Any) -> None:
-        logger.info(
-            "{} received: no new cycles; finishing the current order, then stopping", signal.Signals(signum).name
-        )
-        runtime.request_stop()
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)

@@ -1,4 +1,7 @@
-"""`python main.py --single-cycle`: start up, run one cycle, print a summary; exit 0 (ok/skipped/halted) or 1."""
+"""`python main.py --single-cycle`: start up, run one cycle, print a summary; exit 0 (ok/skipped/halted) or 1.
+
+SIGINT/SIGTERM stop it early (exit 0; the cycle row says what was not done); a second one exits at once (130).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from bot.config import Settings
 from bot.cycle import run_cycle
 from bot.domain import CycleStatus
 from bot.ops.lock import instance_lock
+from bot.ops.stopping import stop_on_signals
 from bot.wiring import build_context
 
 
@@ -26,12 +30,17 @@ def run_single_cycle(settings: Settings) -> int:
     logger.info(banner(settings))
     with instance_lock(settings.jobstore_url, settings.jobstore_table):
         ctx = build_context(settings)
-        try:
-            from bot.execution.reconcile import reconcile_at_startup
+        # First SIGINT/SIGTERM: waits end, no further order is sent, the cycle is recorded. Second: exit at once.
+        with stop_on_signals(ctx.stop.set):
+            try:
+                from bot.execution.reconcile import reconcile_at_startup
 
-            reconcile_at_startup(ctx)
-            result = run_cycle(ctx)
-            print(render(ctx, result), flush=True)
-        finally:
-            ctx.close()
+                reconcile_at_startup(ctx)
+                result = run_cycle(ctx)
+                print(render(ctx, result), flush=True)
+            finally:
+                ctx.close()
+    if ctx.stop.is_set():
+        logger.info("stopped on request (cycle ended {})", result.status)
+        return 0
     return 1 if result.status is CycleStatus.ERROR else 0
