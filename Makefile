@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench soak test-postgres clean
+.PHONY: run test test-fast lint bench soak test-postgres clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,9 +20,15 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest
 
+## test-fast: everything but the tests that start processes (slow) and the soak test
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow and not soak" -p no:cacheprovider
+
+## lint: ruff (rules and formatting) and mypy (settings in pyproject.toml)
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 
 ## bench: benchmarks (ARGS=--quick for a smoke run that never overwrites bench/results.json)
 bench: $(STAMP)

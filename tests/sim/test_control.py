@@ -76,6 +76,7 @@ def test_set_position_to_zero_removes_it(api: Api, sim: SimServer) -> None:
     assert api.get("/port/v1/positions/me").json()["Data"] == []
 
 
+@pytest.mark.slow  # starts a process
 def test_python_dash_m_runs_and_stops_on_sigterm() -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(

@@ -75,6 +75,7 @@ def test_migrate_works_from_any_working_directory(tmp_path, monkeypatch) -> None
     assert (project_root() / "alembic.ini").is_file()
 
 
+@pytest.mark.slow  # starts `python -m alembic` processes
 @pytest.mark.parametrize("with_url", [True, False], ids=["DATABASE_URL", "default-url"])
 def test_alembic_upgrade_head_on_the_command_line(tmp_path, with_url: bool) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "JOBSTORE_TABLE")}
