@@ -195,3 +195,41 @@ def test_history_redacts_rows_written_before_the_store_did(
     settings = argparse.Namespace(database_url=f"sqlite:///{path}")
     for out in (history(settings, capsys, cycle=cycle), history(settings, capsys, json=True)):
         assert BEARER not in out and "Bearer ***" in out
+
+
+def test_the_job_store_and_the_instance_lock_are_owner_only(tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    from bot.ops.lock import InstanceLock
+    from scheduler import jobstore_engine
+
+    engine = jobstore_engine(f"sqlite:///{tmp_path / 'data' / 'jobs.db'}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (x)"))
+    lock = InstanceLock(tmp_path / "locks" / "jobs.lock").acquire()
+    try:
+        found = {p.name: mode(p) for p in tmp_path.rglob("*")}
+    finally:
+        lock.release()
+        engine.dispose()
+    assert found == {"data": 0o700, "jobs.db": 0o600, "jobs.db-wal": 0o600, "jobs.db-shm": 0o600,
+                     "locks": 0o700, "jobs.lock": 0o600}  # fmt: skip
+
+
+def test_a_single_cycle_leaves_only_owner_only_files_in_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The whole bot with its default paths (data/...) on the embedded simulator."""
+    import main
+
+    for name in ("SAXO_ENV", "SAXO_ACCESS_TOKEN", "SAXO_APP_KEY", "SAXO_BASE_URL", "DATABASE_URL", "JOBSTORE_URL",
+                 "LOG_FILE", "KILL_SWITCH_FILE", "SAXO_TOKEN_FILE", "WATCHLIST", "DRY_RUN"):  # fmt: skip
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    try:
+        assert main.main(["--single-cycle", "--dry-run"]) == 0
+    finally:
+        configure_logging("INFO", None)  # close the file sink main opened
+    data = tmp_path / "data"
+    files = {p.relative_to(tmp_path).as_posix(): mode(p) for p in data.rglob("*")}
+    assert "data/bot.db" in files and "data/bot.log" in files
+    assert mode(data) == 0o700
+    assert {name: m for name, m in files.items() if m & 0o077} == {}
