@@ -102,7 +102,7 @@ def counts(result: CycleResult) -> CycleCounts:
         orders_placed=ex.count(OrderStatus.PLACED),
         orders_failed=ex.count(OrderStatus.FAILED) + ex.count(OrderStatus.PENDING),
         orders_rejected=ex.count(OrderStatus.REJECTED),
-        orders_blocked=len(result.blocked),
+        orders_blocked=len(result.blocked) + ex.count(OrderStatus.BLOCKED),  # risk, or a pending earlier order
         orders_prechecked=ex.count(OrderStatus.PRECHECKED),
     )
 

@@ -5,7 +5,11 @@ Order of work for each approved intent:
 2. precheck (all intents at once on the pool); not `Ok`, or `Ok` with an ErrorInfo → `rejected`;
 3. dry run stops at `prechecked`; otherwise place, one at a time (the client paces 1 order/s).
 A placement that ends ambiguously (timeout, 5xx, dropped connection, unreadable 200) is never
-re-sent blind: the order is looked up by its ExternalReference first.
+re-sent blind: the order is looked up (lookup.py, on the whole order). Not found yet, it stays `pending`
+(Saxo's views lag) and later cycles look again until `VISIBILITY_GRACE` has passed; while an instrument has a
+`pending` order, nothing new is sent for it (recorded `blocked`, OrderPending).
+An order that cannot be sent within `SEND_DEADLINE` seconds of its turn (a rate limit that resets later) is
+stale: it is recorded `failed` (Stale), never sent late, and the next cycle decides afresh.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -32,13 +37,17 @@ from bot.errors import (
     SaxoRetryable,
     StoreError,
 )
+from bot.execution.lookup import SentOrder, find
 from bot.execution.planner import bar_key
 
 if TYPE_CHECKING:
     from loguru import Logger
 
     from bot.saxo import SaxoClient
+    from bot.saxo.orderlog import OrderTrace
     from bot.store import Store
+
+SEND_DEADLINE = 5.0  # seconds: an order not sent this long after its turn came is stale (never sent late)
 
 
 @dataclass
@@ -50,6 +59,7 @@ class OrderResult:
     error_code: str | None = None
     error_message: str | None = None
     estimated_cost: Decimal | None = None
+    written_at: datetime | None = None  # when its row was written (the order cannot be older)
 
 
 @dataclass
@@ -84,15 +94,21 @@ class OrderExecutor:
     def execute(self, cycle_id: int, intents: Sequence[OrderIntent]) -> ExecutionReport:
         report = ExecutionReport()
         try:
-            results = [self._write_ahead(cycle_id, intent) for intent in intents]
+            waiting = self.store.instruments_with_pending_orders() if intents else set()
+            results = [
+                self._write_blocked(cycle_id, intent) if intent.instrument_id in waiting
+                else self._write_ahead(cycle_id, intent)
+                for intent in intents
+            ]  # fmt: skip
         except StoreError as exc:
             report.store_failed = f"could not record orders before sending them: {exc}"
             logger.error("DB write failed; no order is sent this cycle: {}", exc)
             return report
         report.results = results
-        prechecks = [self.pool.submit(self._precheck, r.intent) for r in results]
+        to_check = [r for r in results if r.status == "pending"]
+        prechecks = [self.pool.submit(self._precheck, r.intent) for r in to_check]
         try:
-            for result, future in zip(results, prechecks, strict=True):
+            for result, future in zip(to_check, prechecks, strict=True):
                 self._record_precheck(result, future.result())
             for result in results:
                 if result.status != "prechecked" or self.dry_run:
@@ -112,6 +128,7 @@ class OrderExecutor:
     def _write_ahead(self, cycle_id: int, intent: OrderIntent) -> OrderResult:
         from bot.store import OrderRecord
 
+        now = self.clock.now()
         row_id = self.store.add_order(
             cycle_id,
             OrderRecord(
@@ -126,10 +143,40 @@ class OrderExecutor:
                 request_id=intent.request_id,
                 signal_bar_time=bar_key(intent.signal_bar_time) or None,
                 opening=intent.opening,
+                created_at=now,
+            ),
+        )
+        return OrderResult(intent, row_id, "pending", written_at=now)
+
+    def _write_blocked(self, cycle_id: int, intent: OrderIntent) -> OrderResult:
+        """An earlier order on this instrument has an unknown outcome: sending now could double the position."""
+        from bot.store import OrderRecord
+
+        message = (
+            "not sent: an earlier order on this instrument is pending (its outcome at Saxo is not known yet); "
+            "decided afresh once Saxo shows it or the look-up grace period ends"
+        )
+        row_id = self.store.add_order(
+            cycle_id,
+            OrderRecord(
+                instrument_id=intent.instrument_id,
+                symbol=intent.item.symbol,
+                side=intent.side.value,
+                amount=intent.amount,
+                order_type="Market",
+                duration=intent.duration.value,
+                status="blocked",
+                external_reference=intent.external_reference,
+                request_id=intent.request_id,
+                signal_bar_time=bar_key(intent.signal_bar_time) or None,
+                opening=intent.opening,
+                error_code="OrderPending",
+                error_message=message,
                 created_at=self.clock.now(),
             ),
         )
-        return OrderResult(intent, row_id, "pending")
+        logger.bind(instrument=intent.instrument_id, phase="place").warning("{}", message)
+        return OrderResult(intent, row_id, "blocked", error_code="OrderPending", error_message=message)
 
     def _precheck(self, intent: OrderIntent) -> PrecheckOutcome | BotError:
         try:
@@ -175,23 +222,29 @@ class OrderExecutor:
             outcome.estimated_cost,
         )
 
-    def _place(self, result: OrderResult, *, retried: bool = False) -> None:
+    def _place(self, result: OrderResult, *, turn: float | None = None) -> None:
         intent = result.intent
         log = logger.bind(instrument=intent.instrument_id, phase="place")
+        retried = turn is not None
+        turn = self.clock.monotonic() if turn is None else turn
         if not retried:  # write-ahead: if the process dies mid-POST, start-up reconciliation finds this row
             self._finish(result, "pending", error_message="sent to Saxo; awaiting the answer")
         try:
             order_id = self.saxo.place(intent, self.account_key)
-        except SaxoRateLimited as exc:
+        except SaxoRateLimited as exc:  # Saxo (or our own budget) refused it before it was taken
+            waited = self.clock.monotonic() - turn
+            if retried or waited + exc.reset_seconds > SEND_DEADLINE:
+                message = (
+                    f"not sent: the rate limit resets in {exc.reset_seconds:.0f} s, later than {SEND_DEADLINE:.0f} s "
+                    f"after the order's turn ({exc}); a stale market order is never sent, the next cycle decides "
+                    "afresh"
+                )
+                self._finish(result, "failed", error_code="Stale", error_message=message)
+                log.warning("{}", message)
+                return
             self.clock.sleep(exc.reset_seconds)
-            found = self._lookup(result, log)
-            if found is not None:
-                return
-            if retried:
-                self._finish(result, "failed", error_code="RateLimited", error_message=str(exc))
-                return
-            log.warning("order hit a rate limit and was not placed; sending it again with the same request id")
-            self._place(result, retried=True)
+            log.warning("order hit a rate limit and was not taken; sending it again with the same request id")
+            self._place(result, turn=turn)
             return
         except SaxoRejected as exc:
             self._finish(result, "rejected", error_code=exc.error_code or f"HTTP{exc.status}", error_message=str(exc))
@@ -199,13 +252,7 @@ class OrderExecutor:
             return
         except (OrderOutcomeUnknown, SaxoRetryable, SaxoBadResponse) as exc:
             log.warning("order outcome unknown ({}); looking it up by {}", exc, intent.external_reference)
-            if self._lookup(result, log) is None:
-                self._finish(
-                    result,
-                    "failed",
-                    error_code="NotPlaced",
-                    error_message=f"no order found after: {exc}",
-                )
+            self._lookup(result, log, exc)
             return
         except AuthError as exc:
             self._finish(result, "failed", error_code="Unauthorized", error_message=str(exc))
@@ -216,10 +263,21 @@ class OrderExecutor:
         self._finish(result, "placed", order_id=order_id, error_message=None)
         log.success("placed {} {} {}: OrderId {}", intent.side, intent.amount, intent.item.symbol, order_id)
 
-    def _lookup(self, result: OrderResult, log: Logger) -> str | bool | None:
-        """Look the order up by ExternalReference: its id when found, None when not, False when unknown."""
+    def _lookup(self, result: OrderResult, log: Logger, cause: BotError) -> None:
+        """After an unclear answer: `placed` (or `rejected`) when Saxo shows the order, else it stays `pending`.
+
+        Saxo's views may not show an order for a while, so "not found" now is not "not placed": the row stays
+        `pending` (the same-bar guard and the instrument block hold) and later cycles look again.
+        """
+        sent = SentOrder(
+            result.intent.external_reference,
+            result.intent.instrument_id,
+            result.intent.side.value,
+            result.intent.amount,
+            result.written_at or self.clock.now(),
+        )
         try:
-            found = self.saxo.find_order(result.intent.external_reference)
+            trace: OrderTrace | None = find(self.saxo.order_traces(sent.since, self.account_key), sent)
         except AuthError:
             raise
         except BotError as exc:
@@ -227,15 +285,33 @@ class OrderExecutor:
                 result,
                 "pending",
                 error_code="OutcomeUnknown",
-                error_message=f"order outcome unknown and lookup failed ({exc}); start-up reconciliation resolves it",
+                error_message=f"order outcome unknown ({cause}) and the look-up failed ({exc}); looked up again "
+                "by later cycles",
             )
             log.error("order outcome unknown and lookup failed: {}", exc)
-            return False
-        if found:
-            self._finish(result, "placed", order_id=found, error_message="confirmed by lookup after an unclear answer")
-            log.warning("order found at Saxo by its ExternalReference: {}", found)
-            return found
-        return None
+            return
+        if trace is None:
+            self._finish(
+                result,
+                "pending",
+                error_code="OutcomeUnknown",
+                error_message=f"order outcome unknown ({cause}) and Saxo does not show it yet; looked up again by "
+                "later cycles",
+            )
+            log.warning("order not visible at Saxo yet; it stays pending and no new order goes to this instrument")
+            return
+        if trace.rejected:
+            self._finish(result, "rejected", error_code="OrderRejected", error_message=f"Saxo shows {trace.where}")
+            log.warning("Saxo shows the order rejected: {}", trace.where)
+            return
+        self._finish(
+            result,
+            "placed",
+            order_id=trace.order_id,
+            error_code=None,
+            error_message=f"confirmed by look-up after an unclear answer: {trace.where}",
+        )
+        log.warning("order found at Saxo: {}", trace.where)
 
     def _finish(self, result: OrderResult, status: str, **fields: object) -> None:
         result.status = status

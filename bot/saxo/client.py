@@ -28,9 +28,10 @@ from bot.domain.models import (
     WatchItem,
 )
 from bot.errors import ConfigError, SaxoRejected
-from bot.saxo import chart, portfolio, prices, ref_data, trading
+from bot.saxo import chart, orderlog, portfolio, prices, ref_data, trading
 from bot.saxo.auth import TokenProvider
 from bot.saxo.http import PendingOrderUnknown, Reply, SaxoHttp
+from bot.saxo.orderlog import OrderTrace
 from bot.saxo.wire import WireError
 
 T = TypeVar("T")
@@ -199,15 +200,24 @@ class SaxoClient:
         assert order_id is not None
         return order_id
 
-    def find_order(self, external_reference: str) -> str | None:
-        """After OrderOutcomeUnknown: the OrderId, a position's SourceOrderId, "position:<id>" or None."""
+    def order_traces(self, since: datetime, account_key: str | None = None) -> list[OrderTrace]:
+        """Every order Saxo shows from `since` on that carries an ExternalReference: working orders, the order log
+        (filled and closing orders included) and open positions (each may show an order before the others do).
+        The caller matches them against what it sent, on the whole order.
+
+        An order log this login may not read (a 4xx) is logged and skipped: orders and positions still count.
+        """
         orders = self._http.get_all(portfolio.ORDERS_ME)
-        found = _parse(orders, portfolio.order_id_for_reference, orders.body, external_reference)
-        if found is not None:
-            return found
-        params = {"FieldGroups": portfolio.POSITION_FIELD_GROUPS}
-        positions = self._http.get_all(portfolio.POSITIONS_ME, params)
-        return _parse(positions, portfolio.position_order_for_reference, positions.body, external_reference)
+        traces = _parse(orders, orderlog.traces_from_orders, orders.body)
+        try:
+            log = self._http.get_all(orderlog.ORDER_ACTIVITIES, orderlog.activity_params(since, account_key))
+        except SaxoRejected as exc:
+            logger.warning("order activities unreadable ({}); looking at open orders and positions only", exc)
+        else:
+            traces.extend(_parse(log, orderlog.traces_from_activities, log.body))
+        positions = self._http.get_all(portfolio.POSITIONS_ME, {"FieldGroups": portfolio.POSITION_FIELD_GROUPS})
+        traces.extend(_parse(positions, orderlog.traces_from_positions, positions.body))
+        return traces
 
     # -- housekeeping --------------------------------------------------------------------------------------
 

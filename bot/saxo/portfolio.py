@@ -152,23 +152,3 @@ def orders_from_rows(rows: list[Any]) -> list[OpenOrder]:
             )
         )
     return orders
-
-
-def order_id_for_reference(order_rows: list[Any], reference: str) -> str | None:
-    """The OrderId of an open order carrying `reference` as its ExternalReference."""
-    for entry in order_rows:
-        row = as_dict(entry, "orders Data[]")
-        if opt_str(row, "ExternalReference") == reference:
-            return req_id(row, "OrderId")
-    return None
-
-
-def position_order_for_reference(position_rows: list[Any], reference: str) -> str | None:
-    """The SourceOrderId of a position opened by the order with `reference`, else "position:<PositionId>"."""
-    for entry in position_rows:
-        row = as_dict(entry, "positions Data[]")
-        base = sub(row, "PositionBase")
-        if opt_str(base, "ExternalReference") == reference:
-            source = opt_id(base, "SourceOrderId")
-            return source if source else f"position:{req_id(row, 'PositionId')}"
-    return None

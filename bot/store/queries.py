@@ -72,6 +72,11 @@ def acted(instrument_id: str, side: str, signal_bar_time: str | None) -> Select[
     )
 
 
+def pending_instruments() -> Select[Any]:
+    """Instruments with an order whose outcome is not known yet (few rows: uses the status index)."""
+    return select(orders.c.instrument_id).where(orders.c.status == "pending").distinct()
+
+
 def to_reconcile(limit: int, since: str | None) -> Select[Any]:
     query = select(orders).where(
         orders.c.status.in_((OrderStatus.PENDING.value, OrderStatus.FAILED.value)),

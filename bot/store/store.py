@@ -281,6 +281,11 @@ class Store:
         with self._read("look up earlier orders for this signal") as conn:
             return conn.execute(query).first() is not None
 
+    def instruments_with_pending_orders(self) -> set[str]:
+        """Instrument ids with a `pending` order: its outcome at Saxo is not known, so nothing new is sent."""
+        with self._read("look up instruments with pending orders") as conn:
+            return set(conn.execute(queries.pending_instruments()).scalars())
+
     def orders_needing_reconciliation(
         self,
         limit: int = 200,

@@ -128,31 +128,33 @@ def test_kill_switch_halts_without_touching_saxo(sim, make_ctx, tmp_path) -> Non
 
 
 def test_reconciliation_on_a_db_and_simulator_that_disagree(sim, make_ctx) -> None:
-    from datetime import UTC, datetime
-
     from bot.domain import Duration, OrderIntent, Side, WatchItem
+    from bot.execution.lookup import VISIBILITY_GRACE
     from bot.store import OrderRecord
 
     ctx = make_ctx()
-    now = datetime.now(UTC)
+    now = ctx.clock.now()
     cycle_id = ctx.store.start_cycle(started_at=now, dry_run=False, hours_mode="always", instruments=1)
     item = WatchItem("FxSpot", 21, "EURUSD", Decimal(10000))
     placed_at_saxo = OrderIntent(item, Side.BUY, Decimal(10000), Duration.DAY, "sb-1-FxSpot-21-B", "r1", True)
     ctx.saxo.place(placed_at_saxo, ctx.account.account_key)  # Saxo has it ...
-    for reference, status in (("sb-1-FxSpot-21-B", "failed"), ("sb-1-Stock-211-B", "pending")):
+    for reference, iid, amount, status, written in (
+        ("sb-1-FxSpot-21-B", "FxSpot:21", 10000, "failed", now),
+        ("sb-1-Stock-211-B", "Stock:211", 5, "pending", now - VISIBILITY_GRACE),
+    ):
         ctx.store.add_order(
             cycle_id,
             OrderRecord(
-                instrument_id="x",
+                instrument_id=iid,
                 symbol="x",
                 side="BUY",
-                amount=Decimal(1),
+                amount=Decimal(amount),
                 order_type="Market",
                 status=status,
                 external_reference=reference,
-                created_at=now,
+                created_at=written,
             ),
-        )  # ... the DB thinks it failed; and a pending order Saxo never saw
+        )  # ... the DB thinks it failed; and a pending order Saxo never saw (and had time to show)
     sim.control.set_position("Stock:261", 3)  # a position nobody opened
     report = reconcile_at_startup(ctx)
     assert report.confirmed == ["sb-1-FxSpot-21-B"]

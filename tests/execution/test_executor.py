@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -19,7 +19,9 @@ from bot.errors import (
     SaxoRetryable,
     StoreError,
 )
-from bot.execution.executor import OrderExecutor
+from bot.execution.executor import SEND_DEADLINE, OrderExecutor
+from bot.execution.lookup import CLOCK_SKEW
+from bot.saxo.orderlog import OrderTrace
 from bot.store import Store
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
@@ -46,9 +48,10 @@ class FakeSaxo:
     def __init__(self) -> None:
         self.precheck_answers: dict[str, object] = {}
         self.place_answers: dict[str, list[object]] = {}
-        self.found: dict[str, str] = {}
+        self.traces: list[OrderTrace] = []  # what Saxo's views show
+        self.lookup_error: Exception | None = None
         self.placed: list[tuple[str, str]] = []  # (external_reference, request_id)
-        self.lookups: list[str] = []
+        self.lookups: list[datetime] = []  # the `since` of each look-up
 
     def precheck(self, intent: OrderIntent, account_key: str) -> PrecheckOutcome:
         answer = self.precheck_answers.get(intent.external_reference, OK)
@@ -64,12 +67,26 @@ class FakeSaxo:
             raise answer
         return str(answer)
 
-    def find_order(self, external_reference: str) -> str | None:
-        self.lookups.append(external_reference)
-        answer = self.found.get(external_reference)
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
+    def order_traces(self, since: datetime, account_key: str | None = None) -> list[OrderTrace]:
+        self.lookups.append(since)
+        if self.lookup_error is not None:
+            raise self.lookup_error
+        return list(self.traces)
+
+
+def trace_of(order: OrderIntent, order_id: str = "777", state: str = "filled", **changes: object) -> OrderTrace:
+    """How Saxo's order log would show `order` (change a field to make it another order)."""
+    fields: dict[str, object] = {
+        "external_reference": order.external_reference,
+        "instrument_id": order.instrument_id,
+        "side": order.side,
+        "amount": order.amount,
+        "at": NOW,
+        "order_id": order_id,
+        "state": state,
+        "where": f"order activity {order_id}",
+    }
+    return OrderTrace(**(fields | changes))  # type: ignore[arg-type]
 
 
 def intent(uic: int, side: Side = Side.BUY) -> OrderIntent:
@@ -163,36 +180,92 @@ def test_rejections_are_recorded_and_never_resent(store: Store, saxo: FakeSaxo, 
 )
 def test_unclear_outcome_is_looked_up_not_resent(store: Store, saxo: FakeSaxo, error) -> None:
     saxo.place_answers["sb-1-Stock-1-B"] = [error]
-    saxo.found["sb-1-Stock-1-B"] = "777"
+    saxo.traces = [trace_of(intent(1))]
     _, rows = run(store, saxo, [intent(1)])
     assert rows["sb-1-Stock-1-B"].status == "placed" and rows["sb-1-Stock-1-B"].order_id == "777"
-    assert len(saxo.placed) == 1 and saxo.lookups == ["sb-1-Stock-1-B"]
+    assert len(saxo.placed) == 1 and saxo.lookups == [NOW - CLOCK_SKEW]
 
 
-def test_unclear_outcome_not_found_is_failed(store: Store, saxo: FakeSaxo) -> None:
+def test_unclear_outcome_not_shown_yet_stays_pending_and_blocks_the_instrument(store: Store, saxo: FakeSaxo) -> None:
+    """Issue 10 item 1: Saxo's views lag; "not found" right after a timeout is not "not placed"."""
     saxo.place_answers["sb-1-Stock-1-B"] = [OrderOutcomeUnknown("timeout")]
     _, rows = run(store, saxo, [intent(1)])
-    assert rows["sb-1-Stock-1-B"].status == "failed"
+    row = rows["sb-1-Stock-1-B"]
+    assert (row.status, row.error_code) == ("pending", "OutcomeUnknown")
+    assert "does not show it yet" in (row.error_message or "")
+    assert store.signal_already_acted("Stock:1", "BUY", "2026-11-24T15:00:00.000Z")  # the same bar is not re-sent
     assert len(saxo.placed) == 1
+
+    # A later cycle, another bar and side for the same instrument: nothing new goes out while it is pending.
+    later = OrderIntent(intent(1).item, Side.SELL, Decimal(1), Duration.DAY, "sb-2-Stock-1-S", "req-x", False)
+    report, rows = run(store, saxo, [later, intent(2)])
+    assert rows["sb-2-Stock-1-S"].status == "blocked" and rows["sb-2-Stock-1-S"].error_code == "OrderPending"
+    assert rows["sb-1-Stock-2-B"].status == "placed"
+    assert [ref for ref, _ in saxo.placed] == ["sb-1-Stock-1-B", "sb-1-Stock-2-B"]
+    assert [r.status for r in report.results] == ["blocked", "placed"]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"amount": Decimal(2)},
+        {"side": Side.SELL},
+        {"instrument_id": "Stock:9"},
+        {"at": NOW - timedelta(days=3)},  # an older order under the same reference (a lost metrics DB)
+    ],
+    ids=["amount", "side", "instrument", "older"],
+)
+def test_a_trace_confirms_only_the_whole_order(store: Store, saxo: FakeSaxo, changes) -> None:
+    saxo.place_answers["sb-1-Stock-1-B"] = [OrderOutcomeUnknown("timeout")]
+    saxo.traces = [trace_of(intent(1), **changes)]
+    _, rows = run(store, saxo, [intent(1)])
+    assert rows["sb-1-Stock-1-B"].status == "pending" and rows["sb-1-Stock-1-B"].order_id is None
+
+
+def test_a_rejection_in_the_order_log_is_recorded_rejected(store: Store, saxo: FakeSaxo) -> None:
+    saxo.place_answers["sb-1-Stock-1-B"] = [OrderOutcomeUnknown("timeout")]
+    saxo.traces = [trace_of(intent(1), state="rejected")]
+    _, rows = run(store, saxo, [intent(1)])
+    assert rows["sb-1-Stock-1-B"].status == "rejected" and rows["sb-1-Stock-1-B"].error_code == "OrderRejected"
 
 
 def test_unclear_outcome_with_failed_lookup_stays_pending_for_reconciliation(store: Store, saxo: FakeSaxo) -> None:
     saxo.place_answers["sb-1-Stock-1-B"] = [OrderOutcomeUnknown("timeout")]
-    saxo.found["sb-1-Stock-1-B"] = SaxoRetryable("503")  # type: ignore[assignment]
+    saxo.lookup_error = SaxoRetryable("503")
     _, rows = run(store, saxo, [intent(1)])
     assert rows["sb-1-Stock-1-B"].status == "pending"
     assert store.signal_already_acted("Stock:1", "BUY", "2026-11-24T15:00:00.000Z")  # so it is not sent again
     assert [o.external_reference for o in store.orders_needing_reconciliation()] == ["sb-1-Stock-1-B"]
 
 
-def test_rate_limited_order_waits_checks_then_resends_with_the_same_request_id(store: Store, saxo: FakeSaxo) -> None:
+def test_rate_limited_order_waits_a_moment_then_resends_with_the_same_request_id(store: Store, saxo: FakeSaxo) -> None:
     saxo.place_answers["sb-1-Stock-1-B"] = [SaxoRateLimited("429", dimension="SessionOrders", reset_seconds=1), "9"]
     clock = FakeClock()
     _, rows = run(store, saxo, [intent(1)], clock=clock)
     assert clock.slept == [1]
-    assert saxo.lookups == ["sb-1-Stock-1-B"]
     assert saxo.placed == [("sb-1-Stock-1-B", "req-1"), ("sb-1-Stock-1-B", "req-1")]
     assert rows["sb-1-Stock-1-B"].status == "placed"
+
+
+def test_an_order_the_rate_limit_would_delay_past_the_deadline_is_dropped_not_sent_late(
+    store: Store, saxo: FakeSaxo
+) -> None:
+    """Issue 10 item 2a: a 429 whose window resets in 57 s must not turn into a market order a minute late."""
+    saxo.place_answers["sb-1-Stock-1-B"] = [SaxoRateLimited("429", dimension="Session", reset_seconds=57), "9"]
+    clock = FakeClock()
+    _, rows = run(store, saxo, [intent(1)], clock=clock)
+    assert clock.slept == [] and len(saxo.placed) == 1
+    row = rows["sb-1-Stock-1-B"]
+    assert (row.status, row.error_code) == ("failed", "Stale")
+    assert not store.signal_already_acted("Stock:1", "BUY", "2026-11-24T15:00:00.000Z")  # decided afresh next cycle
+    assert f"{SEND_DEADLINE:.0f} s" in (row.error_message or "")
+
+
+def test_a_second_rate_limit_drops_the_order(store: Store, saxo: FakeSaxo) -> None:
+    limited = SaxoRateLimited("429", dimension="SessionOrders", reset_seconds=1)
+    saxo.place_answers["sb-1-Stock-1-B"] = [limited, limited, "9"]
+    _, rows = run(store, saxo, [intent(1)])
+    assert len(saxo.placed) == 2 and rows["sb-1-Stock-1-B"].status == "failed"
 
 
 def test_auth_failure_propagates_after_recording(store: Store, saxo: FakeSaxo) -> None:

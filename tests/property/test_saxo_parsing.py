@@ -22,6 +22,7 @@ import json
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -44,6 +45,7 @@ from bot.domain.models import (
 )
 from bot.errors import ConfigError, SaxoBadResponse, SaxoError
 from bot.saxo import SaxoClient, SaxoHttp
+from bot.saxo.orderlog import OrderTrace
 from tests.property.support import READ_KEYS, bodies, bounded, escaped_from, paths_of
 from tests.saxo.helpers import FX, GBPAUD, FakeClock, intent, make_http, recorded, url
 
@@ -153,13 +155,14 @@ METHODS = [
         lambda v: isinstance(v, str) and bool(v),
     ),
     Method(
-        "find_order",
+        "order_traces",
         (
             ("GET", "/port/v1/orders/me", "port_v1_orders_me"),
+            ("GET", "/cs/v1/audit/orderactivities", "cs_v1_audit_orderactivities"),
             ("GET", "/port/v1/positions/me", "port_v1_positions_me"),
         ),
-        lambda c: c.find_order("c41-FxSpot:31-BUY"),
-        lambda v: v is None or (isinstance(v, str) and bool(v)),
+        lambda c: c.order_traces(datetime(2018, 5, 15, tzinfo=UTC)),
+        lambda v: isinstance(v, list) and _all(OrderTrace)(v),
     ),
 ]
 CASES = [

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -136,13 +137,14 @@ METHODS = [
         lambda c: c.open_orders(),
     ),
     Method(
-        "find_order",
+        "order_traces",
         "read",
         (
             ("GET", "/port/v1/orders/me", recorded("port_v1_orders_me")),
+            ("GET", "/cs/v1/audit/orderactivities", {"Data": []}),
             ("GET", "/port/v1/positions/me", POSITIONS_WITH_REFERENCE),
         ),
-        lambda c: c.find_order("c41-FxSpot:31-BUY"),
+        lambda c: c.order_traces(datetime(2026, 11, 24, tzinfo=UTC)),
     ),
     Method(
         "precheck",

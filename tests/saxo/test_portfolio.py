@@ -1,4 +1,4 @@
-"""Identity, account, balance, positions, open orders and the order look-up, wire -> domain."""
+"""Identity, account, balance, positions and open orders, wire -> domain (the order look-up: test_orderlog)."""
 
 from __future__ import annotations
 
@@ -204,39 +204,3 @@ def test_an_order_with_an_unknown_side_still_reads_its_id_and_reference(rsps, cl
     rsps.add("GET", url(ORDERS), json={"Data": [row]})
     [order] = client.open_orders()
     assert (order.order_id, order.external_reference, order.side) == ("49318458", "c9", None)
-
-
-def test_find_order_in_open_orders(rsps, client):
-    row = recorded("port_v1_orders_me")["Data"][0] | {"ExternalReference": "ref-1"}
-    rsps.add("GET", url(ORDERS), json={"Data": [row]})
-    assert client.find_order("ref-1") == "49318458"
-    assert len(rsps.calls) == 1
-
-
-@pytest.mark.parametrize(
-    ("extra", "expected"),
-    [({"SourceOrderId": "777"}, "777"), ({}, "position:pos-21-1000")],
-)
-def test_find_order_in_positions(rsps, client, extra, expected):
-    rsps.add("GET", url(ORDERS), json={"Data": []})
-    rows = [position(22, 5), position(21, 1000, status="Closed", ExternalReference="ref-2", **extra)]
-    rsps.add("GET", url(POSITIONS), json={"Data": rows})
-    assert client.find_order("ref-2") == expected
-
-
-def test_find_order_searches_every_page_and_returns_none_when_absent(rsps, client):
-    rsps.add("GET", url(ORDERS), json={"Data": []})
-    rsps.add(
-        "GET",
-        url(POSITIONS),
-        json={"__next": "/openapi/port/v1/positions/me?$skip=1", "Data": [position(1, 1)]},
-        match=[matchers.query_param_matcher({"FieldGroups": "PositionBase,PositionView"})],
-    )
-    rsps.add(
-        "GET",
-        url(POSITIONS),
-        json={"Data": [position(2, 1)]},
-        match=[matchers.query_param_matcher({"FieldGroups": "PositionBase,PositionView", "$skip": "1"})],
-    )
-    assert client.find_order("nowhere") is None
-    assert len(rsps.calls) == 3
