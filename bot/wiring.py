@@ -71,8 +71,9 @@ class Context:
         """Close HTTP sessions, stop the pool and the simulator, dispose engines."""
         self.pool.shutdown(wait=True, cancel_futures=True)
         self.saxo.close()
-        if hasattr(self.tokens, "close"):
-            self.tokens.close()
+        close_tokens = getattr(self.tokens, "close", None)  # OAuthTokens holds an HTTP session; ManualToken none
+        if close_tokens is not None:
+            close_tokens()
         self.store.dispose()
         if self.sim is not None:
             self.sim.stop()

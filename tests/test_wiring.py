@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 import requests
@@ -49,7 +50,7 @@ def test_a_connection_refused_on_127_0_0_1_is_tried_the_same_bounded_number_of_t
     attempts: list[str] = []
     real_send = requests.adapters.HTTPAdapter.send
 
-    def counting_send(self, request, **kwargs):  # type: ignore[no-untyped-def]
+    def counting_send(self: requests.adapters.HTTPAdapter, request: Any, **kwargs: Any) -> Any:
         attempts.append(request.url)
         return real_send(self, request, **kwargs)
 
@@ -73,7 +74,7 @@ def test_bad_answers_at_start_up_are_carried_by_the_start_up_policy(bot_env) -> 
     ctx = build(clock)
     try:
         assert ctx.account.account_key == "AK"
-        assert [c.request.url.split("?")[0] for c in responses.calls] == [CLIENTS_ME] * 3 + [ACCOUNTS_ME]
+        assert [str(c.request.url).split("?")[0] for c in responses.calls] == [CLIENTS_ME] * 3 + [ACCOUNTS_ME]
         assert clock.slept == [1.0, 2.0]
     finally:
         ctx.close()
@@ -108,7 +109,7 @@ def test_next_cycle_at_reads_the_cycle_job_of_a_running_scheduler() -> None:
     jobs = {CYCLE_JOB_ID: SimpleNamespace(next_run_time=due)}
     scheduler = SimpleNamespace(running=True, get_job=jobs.get)
     ctx = Context.__new__(Context)  # only the scheduler field matters here
-    ctx.scheduler = scheduler  # type: ignore[assignment]
+    ctx.scheduler = scheduler
     assert ctx.next_cycle_at() == due
     scheduler.running = False
     assert ctx.next_cycle_at() is None

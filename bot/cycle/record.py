@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from loguru import logger
 
-from bot.cycle.result import CycleResult, CycleSummary
+from bot.cycle.result import CycleError, CycleResult, CycleSummary
 from bot.cycle.steps import trading_day
 from bot.domain import OrderStatus, Side, Signal, WatchItem
 from bot.errors import StoreError
@@ -41,7 +41,7 @@ def record_signals(ctx: Context, result: CycleResult, items: Sequence[WatchItem]
             )
         else:
             records.append(SignalRecord(item.id, item.symbol, "SKIP", None, skipped or "not evaluated", None))
-    ctx.store.add_signals(result.cycle_id, records)
+    ctx.store.add_signals(_row(result), records)
 
 
 def record_not_sent(ctx: Context, result: CycleResult, not_sent: list[NoOrder], blocked: Sequence[Blocked]) -> None:
@@ -82,7 +82,13 @@ def record_not_sent(ctx: Context, result: CycleResult, not_sent: list[NoOrder], 
             )
         )
     for row in rows:
-        ctx.store.add_order(result.cycle_id, row)
+        ctx.store.add_order(_row(result), row)
+
+
+def _row(result: CycleResult) -> int:
+    if result.cycle_id is None:  # run_cycle records nothing before the cycle has its row
+        raise CycleError("the cycle has no row in the metrics DB")
+    return result.cycle_id
 
 
 def _symbol(ctx: Context, iid: str) -> str:

@@ -7,9 +7,10 @@ plan (signal -> order intent) -> check_risk (the four limits) -> execute (preche
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Future
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from zoneinfo import ZoneInfo
 
 from loguru import logger
@@ -40,7 +41,10 @@ def fetch(
     return data, _outcome(positions_future), _outcome(balance_future)
 
 
-def _outcome(future):  # type: ignore[no-untyped-def]
+T = TypeVar("T")
+
+
+def _outcome(future: Future[T]) -> T | BotError:
     try:
         return future.result()
     except AuthError:
