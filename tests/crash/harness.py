@@ -189,17 +189,17 @@ class CrossDriver:
 
 def bot_environment(sim: SimProcess, **extra: str) -> dict[str, str]:
     """The bot's environment: Saxo SIM settings pointed at our simulator, state under the cwd's data/."""
-    return clean_env(
-        SAXO_ENV="sim",
-        SAXO_BASE_URL=sim.base_url,
-        SAXO_ACCESS_TOKEN=TOKEN,
-        CYCLE_INTERVAL_SECONDS="1",
-        DRY_RUN="false",
-        TRADING_HOURS_MODE="always",
-        WATCHLIST=json.dumps(WATCHLIST),
-        PYTHONUNBUFFERED="1",
-        **extra,
-    )
+    settings = {
+        "SAXO_ENV": "sim",
+        "SAXO_BASE_URL": sim.base_url,
+        "SAXO_ACCESS_TOKEN": TOKEN,
+        "CYCLE_INTERVAL_SECONDS": "1",
+        "DRY_RUN": "false",
+        "TRADING_HOURS_MODE": "always",
+        "WATCHLIST": json.dumps(WATCHLIST),
+        "PYTHONUNBUFFERED": "1",
+    }
+    return clean_env(**{**settings, **extra})
 
 
 @dataclass
