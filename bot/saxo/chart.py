@@ -33,6 +33,14 @@ def params_for(item: WatchItem, horizon: int, count: int, since: datetime | None
     return params
 
 
+def params_up_to(item: WatchItem, horizon: int, count: int, until: datetime) -> dict[str, str | int]:
+    """The `count` bars that start at or before `until` (Mode=UpTo), for paging back through history."""
+    params = params_for(item, horizon, count, None)
+    params["Mode"] = "UpTo"
+    params["Time"] = to_wire_time(until)
+    return params
+
+
 def bars_from_chart(body: Any) -> list[Bar]:
     """Bars oldest first; a body without `Data` is a bad response."""
     chart = as_dict(body, "chart")

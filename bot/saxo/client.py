@@ -134,6 +134,11 @@ class SaxoClient:
         reply = self._http.get(chart.PATH, chart.params_for(item, horizon, count, since))
         return _parse(reply, chart.bars_from_chart, reply.body)
 
+    def bars_up_to(self, item: WatchItem, horizon: int, until: datetime, count: int = chart.MAX_COUNT) -> list[Bar]:
+        """Up to `count` bars starting at or before `until`, oldest first (Mode=UpTo): one page back in history."""
+        reply = self._http.get(chart.PATH, chart.params_up_to(item, horizon, count, until))
+        return _parse(reply, chart.bars_from_chart, reply.body)
+
     # -- reference data ------------------------------------------------------------------------------------
 
     def instrument_rules(self, item: WatchItem, account_key: str) -> InstrumentRules:
