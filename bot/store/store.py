@@ -23,7 +23,8 @@ from bot.clock import Clock, SystemClock
 from bot.domain.statuses import CycleStatus
 from bot.errors import StoreError
 from bot.store import queries
-from bot.store.engine import DEFAULT_BUSY_TIMEOUT_MS, make_engine, parse_url, safe_url, translate_errors
+from bot.store.engine import DEFAULT_BUSY_TIMEOUT_MS, make_engine, parse_url, safe_url, sqlite_file, translate_errors
+from bot.store.file_watch import FileWatch
 from bot.store.models import cycles, day_baselines, events, orders, signals, to_decimal
 from bot.store.paths import project_root
 from bot.store.records import (
@@ -76,6 +77,7 @@ class Store:
         self._clock = clock or SystemClock()  # only for a row whose time the caller left out
         self.engine = make_engine(self._url, echo=echo, busy_timeout_ms=busy_timeout_ms)
         self._host = socket.gethostname()
+        self._file = FileWatch(sqlite_file(self._url))
 
     @property
     def url(self) -> str:
@@ -93,6 +95,7 @@ class Store:
 
     @contextmanager
     def _write(self, action: str) -> Iterator[Connection]:
+        self._recreate_if_file_changed()
         try:
             with translate_errors(self._url, action), self.engine.begin() as conn:
                 yield conn
@@ -104,6 +107,7 @@ class Store:
 
     @contextmanager
     def _read(self, action: str) -> Iterator[Connection]:
+        self._recreate_if_file_changed()
         with translate_errors(self._url, action), self.engine.connect() as conn:
             yield conn
 
@@ -114,6 +118,7 @@ class Store:
         from bot.store.schema_version import at_head
 
         if at_head(self.engine, project_root() / "migrations" / "versions"):
+            self._file.remember()
             return
         from alembic.util.exc import CommandError
 
@@ -124,6 +129,11 @@ class Store:
                 migrations.upgrade(self.engine)
         except CommandError as exc:
             raise StoreError(f"metrics DB {self.url}: migration failed: {exc}") from exc
+        self._file.remember()  # from here on, a deleted or replaced file is noticed and recreated
+
+    def _recreate_if_file_changed(self) -> None:
+        """The SQLite file was deleted or replaced while running: reconnect, recreate and migrate, no restart."""
+        self._file.reopen_if_changed(self.url, self.engine.dispose, self.migrate)
 
     def ping(self) -> None:
         """Prove the database can be written now: an empty DELETE in a transaction that is rolled back.
