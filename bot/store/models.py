@@ -13,7 +13,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, MetaData, Numeric, Text
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, MetaData, Numeric, Table, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -178,8 +178,15 @@ class EventRow(Base):
     __table_args__ = (Index("ix_events_at", "at"),)
 
 
-cycles = Cycle.__table__
-signals = SignalRow.__table__
-orders = OrderRow.__table__
-day_baselines = DayBaseline.__table__
-events = EventRow.__table__
+def _table(model: type[Base]) -> Table:
+    """The model's `Table` (SQLAlchemy types `__table__` as any FromClause; a declarative model's is a Table)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+cycles = _table(Cycle)
+signals = _table(SignalRow)
+orders = _table(OrderRow)
+day_baselines = _table(DayBaseline)
+events = _table(EventRow)

@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Self
 
+from sqlalchemy import RowMapping
+
 from bot.clock import utc_iso
 from bot.domain.statuses import ACTED_ORDERS, FINAL_CYCLES, CycleStatus, OrderStatus
 
@@ -111,7 +113,7 @@ class _View:
     __slots__ = ()
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> Self:
+    def from_row(cls, row: Mapping[str, Any] | RowMapping) -> Self:
         return cls(**{f.name: row[f.name] for f in dataclasses.fields(cls)})  # type: ignore[arg-type]
 
     def as_dict(self) -> dict[str, Any]:

@@ -15,12 +15,16 @@ from sqlalchemy.exc import SQLAlchemyError
 
 
 def _assigned(tree: ast.Module, name: str) -> object:
+    """The literal value of a top-level `name = ...` or `name: T = ...`, or None."""
     for node in tree.body:
-        target = node.target if isinstance(node, ast.AnnAssign) else None
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target = node.targets[0]
-        if isinstance(target, ast.Name) and target.id == name and node.value is not None:
-            return ast.literal_eval(node.value)
+        target: ast.expr | None = None
+        value: ast.expr | None = None
+        if isinstance(node, ast.AnnAssign):
+            target, value = node.target, node.value
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        if isinstance(target, ast.Name) and target.id == name and value is not None:
+            return ast.literal_eval(value)
     return None
 
 
@@ -34,7 +38,10 @@ def head_revisions(versions: Path) -> frozenset[str]:
         if isinstance(revision, str):
             revisions.add(revision)
         down = _assigned(tree, "down_revision")
-        parents.update([down] if isinstance(down, str) else list(down or ()))  # type: ignore[arg-type]
+        if isinstance(down, str):
+            parents.add(down)
+        elif isinstance(down, tuple | list):
+            parents.update(d for d in down if isinstance(d, str))
     return frozenset(revisions - parents)
 
 
