@@ -126,6 +126,7 @@ class Settings(BaseSettings):
     allow_live_trading: bool = False
 
     database_url: str = "sqlite:///data/bot.db"
+    bars_database_url: str | None = None  # bar history for backtests; None: bars.db beside a SQLite DATABASE_URL
     db_retention_days: int = Field(default=90, ge=0, le=36500)  # 0 = keep forever
     jobstore_url: str = "sqlite:///data/jobs.db"
     jobstore_table: str = Field(default="apscheduler_jobs", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
