@@ -61,7 +61,8 @@ def error_details(content: bytes, reason: str) -> ErrorDetails:
     except ValueError:
         body = None
     if isinstance(body, dict):
-        info = body.get("ErrorInfo") if isinstance(body.get("ErrorInfo"), dict) else body
+        nested = body.get("ErrorInfo")
+        info: dict[str, Any] = nested if isinstance(nested, dict) else body
         code = info.get("ErrorCode")
         message = info.get("Message")
         model_state = body.get("ModelState", info.get("ModelState"))
