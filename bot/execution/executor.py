@@ -39,6 +39,7 @@ from bot.errors import (
 )
 from bot.execution.lookup import SentOrder, find
 from bot.execution.planner import bar_key
+from bot.saxo.ratelimit import ORDER_MAX_WAIT
 
 if TYPE_CHECKING:
     from loguru import Logger
@@ -47,7 +48,9 @@ if TYPE_CHECKING:
     from bot.saxo.orderlog import OrderTrace
     from bot.store import Store
 
-SEND_DEADLINE = 5.0  # seconds: an order not sent this long after its turn came is stale (never sent late)
+# Seconds: an order not sent this long after its turn came is stale and never sent late (the client's rate budget
+# refuses to hold an order longer, the same figure).
+SEND_DEADLINE = ORDER_MAX_WAIT
 
 
 @dataclass

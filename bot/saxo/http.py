@@ -8,7 +8,8 @@ timeout on every call, `Authorization: Bearer` from a `TokenProvider`, and one e
 * 429: learn the exhausted dimension from the headers, let the budget sleep until it resets, retry
   (bounded); an order POST is never re-sent: `SaxoRateLimited` (Saxo rejected it, nothing happened);
 * 5xx, timeouts, broken connections: bounded retries with exponential backoff and jitter, but only for
-  idempotent calls (GET, precheck). On an order POST they mean the order may or may not exist:
+  idempotent calls (GET, precheck; a precheck tried again gets a fresh `x-request-id`, as Saxo answers 409 to
+  an identical request within 15 s). On an order POST they mean the order may or may not exist:
   `OrderOutcomeUnknown`, and the caller looks the order up by its ExternalReference;
 * other 4xx: `SaxoRejected` / `SaxoNotFound` / `SaxoDuplicateOrder` with ErrorCode, Message, ModelState.
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import random
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -237,9 +239,13 @@ class SaxoHttp:
         call = _Call(method.upper(), path, service_group(path), request_id, order_reference)
         order = order_reference is not None
         may_retry = (call.method == "GET" if idempotent is None else idempotent) and not order
-        failures = limited = bad_bodies = 0
+        failures = limited = bad_bodies = attempts = 0
         refreshed = False
         while True:
+            if attempts and call.request_id and not order:
+                # A retried precheck is a new request: Saxo answers 409 to an identical one within 15 s.
+                call = replace(call, request_id=str(uuid.uuid4()))
+            attempts += 1
             try:
                 response = self._attempt(call, params, body)
                 status = response.status_code

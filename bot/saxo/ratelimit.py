@@ -14,7 +14,8 @@ but Saxo says it may stop sending them until a limit is near. So the budget keep
   are subtracted from the `Remaining` a response reports (a thread pool fanning out 50 reads cannot
   overshoot: the 51st waits even though no response has come back yet);
 * a dimension at 0 makes the next request sleep until its reset (+ a small margin); a wait longer than
-  `max_wait` (e.g. `AppDay` with hours to go) is not slept: it raises `BudgetExhausted` instead;
+  `max_wait` (e.g. `AppDay` with hours to go) is not slept: it raises `BudgetExhausted` instead; for an
+  order the limit is `ORDER_MAX_WAIT` (a market order sent a minute after its decision acts on a stale signal);
 * order placement is also paced to one every `order_interval` seconds; dimensions whose name contains
   `Orders` only apply to order placement, so `SessionOrders: 0` never holds up a price read.
 
@@ -38,6 +39,7 @@ DEFAULT_WINDOW = 60.0  # seconds
 ORDER_INTERVAL = 1.0  # seconds between order placements (SessionOrders: 1)
 MARGIN = 0.25  # seconds added to a reset before trusting the budget is back
 MAX_WAIT = 65.0  # never sleep longer than this for a budget; raise instead
+ORDER_MAX_WAIT = 5.0  # an order never waits longer for a budget: it is dropped as stale instead (the executor)
 
 _HEADER = re.compile(r"^x-ratelimit-(?P<dim>[A-Za-z0-9]+)-(?P<field>limit|remaining|reset)$", re.IGNORECASE)
 
@@ -146,7 +148,7 @@ class RateBudget:
                     break
                 name, _, until = max(blocked, key=lambda b: b[2])
                 wait = max(until - now, 0.0) + self._margin
-                if wait > self._max_wait:
+                if wait > (min(self._max_wait, ORDER_MAX_WAIT) if order else self._max_wait):
                     raise BudgetExhausted(group, name, wait)
                 marks = [(d, d.reset_at) for _, d, _ in blocked]
             self._sleep(wait)
