@@ -283,10 +283,13 @@ def test_no_duplicate_order_for_one_signal_bar(soak: Soak) -> None:
     assert soak.after.duplicate_signals == {}, soak.report()
 
 
-def test_reconciliation_run_succeeded_and_left_nothing_pending(soak: Soak) -> None:
+def test_reconciliation_run_succeeded_and_left_nothing_pending_that_saxo_has(soak: Soak) -> None:
+    """A row still `pending` is an order Saxo never took, waiting out the look-up grace (DESIGN §5: `failed` only
+    once Saxo's views have had time to show it); an order the simulator holds must have been found."""
     assert soak.after is not None
     assert soak.reconcile_rc == 0, soak.reconcile_stderr[-3000:]
-    assert soak.after.pending == [], soak.report()
+    at_sim = {o["ExternalReference"] for o in soak.state["orders"]}
+    assert [ref for ref in soak.after.pending if ref in at_sim] == [], soak.report()
 
 
 def test_every_order_at_the_simulator_is_recorded_placed(soak: Soak) -> None:
