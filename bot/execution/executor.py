@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from loguru import logger
 
 from bot.clock import Clock
-from bot.domain import OrderIntent, PrecheckOutcome
+from bot.domain import OrderIntent, OrderStatus, PrecheckOutcome
 from bot.errors import (
     AuthError,
     BotError,
@@ -37,6 +37,7 @@ from bot.errors import (
     SaxoRetryable,
     StoreError,
 )
+from bot.execution.gateway import OrderGateway
 from bot.execution.lookup import SentOrder, find
 from bot.execution.planner import bar_key
 from bot.saxo.ratelimit import ORDER_MAX_WAIT
@@ -44,7 +45,6 @@ from bot.saxo.ratelimit import ORDER_MAX_WAIT
 if TYPE_CHECKING:
     from loguru import Logger
 
-    from bot.saxo import SaxoClient
     from bot.saxo.orderlog import OrderTrace
     from bot.store import Store
 
@@ -57,7 +57,7 @@ SEND_DEADLINE = ORDER_MAX_WAIT
 class OrderResult:
     intent: OrderIntent
     row_id: int
-    status: str
+    status: OrderStatus
     order_id: str | None = None
     error_code: str | None = None
     error_message: str | None = None
@@ -70,14 +70,14 @@ class ExecutionReport:
     results: list[OrderResult] = field(default_factory=list)
     store_failed: str | None = None  # set when the DB could not be written: no further order was sent
 
-    def count(self, status: str) -> int:
+    def count(self, status: OrderStatus) -> int:
         return sum(1 for r in self.results if r.status == status)
 
 
 class OrderExecutor:
     def __init__(
         self,
-        saxo: SaxoClient,
+        saxo: OrderGateway,
         store: Store,
         clock: Clock,
         pool: Executor,
@@ -108,16 +108,16 @@ class OrderExecutor:
             logger.error("DB write failed; no order is sent this cycle: {}", exc)
             return report
         report.results = results
-        to_check = [r for r in results if r.status == "pending"]
+        to_check = [r for r in results if r.status == OrderStatus.PENDING]
         prechecks = [self.pool.submit(self._precheck, r.intent) for r in to_check]
         try:
             for result, future in zip(to_check, prechecks, strict=True):
                 self._record_precheck(result, future.result())
             for result in results:
-                if result.status != "prechecked" or self.dry_run:
+                if result.status != OrderStatus.PRECHECKED or self.dry_run:
                     continue
                 if self.stop.is_set():
-                    self._finish(result, "prechecked", error_message="not sent: the bot is shutting down")
+                    self._finish(result, OrderStatus.PRECHECKED, error_message="not sent: the bot is shutting down")
                     logger.warning("shutting down: {} not sent", result.intent.external_reference)
                     continue
                 self._place(result)
@@ -141,7 +141,7 @@ class OrderExecutor:
                 amount=intent.amount,
                 order_type="Market",
                 duration=intent.duration.value,
-                status="pending",
+                status=OrderStatus.PENDING,
                 external_reference=intent.external_reference,
                 request_id=intent.request_id,
                 signal_bar_time=bar_key(intent.signal_bar_time) or None,
@@ -149,7 +149,7 @@ class OrderExecutor:
                 created_at=now,
             ),
         )
-        return OrderResult(intent, row_id, "pending", written_at=now)
+        return OrderResult(intent, row_id, OrderStatus.PENDING, written_at=now)
 
     def _write_blocked(self, cycle_id: int, intent: OrderIntent) -> OrderResult:
         """An earlier order on this instrument has an unknown outcome: sending now could double the position."""
@@ -168,7 +168,7 @@ class OrderExecutor:
                 amount=intent.amount,
                 order_type="Market",
                 duration=intent.duration.value,
-                status="blocked",
+                status=OrderStatus.BLOCKED,
                 external_reference=intent.external_reference,
                 request_id=intent.request_id,
                 signal_bar_time=bar_key(intent.signal_bar_time) or None,
@@ -179,7 +179,7 @@ class OrderExecutor:
             ),
         )
         logger.bind(instrument=intent.instrument_id, phase="place").warning("{}", message)
-        return OrderResult(intent, row_id, "blocked", error_code="OrderPending", error_message=message)
+        return OrderResult(intent, row_id, OrderStatus.BLOCKED, error_code="OrderPending", error_message=message)
 
     def _precheck(self, intent: OrderIntent) -> PrecheckOutcome | BotError:
         try:
@@ -193,7 +193,7 @@ class OrderExecutor:
         log = logger.bind(instrument=result.intent.instrument_id, phase="precheck")
         if isinstance(outcome, BotError):
             code = getattr(outcome, "error_code", None) or type(outcome).__name__
-            self._finish(result, "rejected", error_code=code, error_message=f"precheck failed: {outcome}")
+            self._finish(result, OrderStatus.REJECTED, error_code=code, error_message=f"precheck failed: {outcome}")
             log.warning("precheck failed: {}", outcome)
             return
         if outcome.disclaimers:
@@ -208,7 +208,7 @@ class OrderExecutor:
                 message += f" [disclaimers: {'; '.join(outcome.disclaimers)}]"
             self._finish(
                 result,
-                "rejected",
+                OrderStatus.REJECTED,
                 precheck_result=outcome.result,
                 error_code=outcome.error_code or ("PreTradeDisclaimers" if outcome.disclaimers else outcome.result),
                 error_message=message,
@@ -216,7 +216,9 @@ class OrderExecutor:
             )
             log.warning("precheck rejected {}: {} {}", result.intent.side, outcome.error_code, message)
             return
-        self._finish(result, "prechecked", precheck_result=outcome.result, estimated_cost=outcome.estimated_cost)
+        self._finish(
+            result, OrderStatus.PRECHECKED, precheck_result=outcome.result, estimated_cost=outcome.estimated_cost
+        )
         log.info(
             "precheck ok: {} {} {} (cost {})",
             result.intent.side,
@@ -231,7 +233,7 @@ class OrderExecutor:
         retried = turn is not None
         turn = self.clock.monotonic() if turn is None else turn
         if not retried:  # write-ahead: if the process dies mid-POST, start-up reconciliation finds this row
-            self._finish(result, "pending", error_message="sent to Saxo; awaiting the answer")
+            self._finish(result, OrderStatus.PENDING, error_message="sent to Saxo; awaiting the answer")
         try:
             order_id = self.saxo.place(intent, self.account_key)
         except SaxoRateLimited as exc:  # Saxo (or our own budget) refused it before it was taken
@@ -242,7 +244,7 @@ class OrderExecutor:
                     f"after the order's turn ({exc}); a stale market order is never sent, the next cycle decides "
                     "afresh"
                 )
-                self._finish(result, "failed", error_code="Stale", error_message=message)
+                self._finish(result, OrderStatus.FAILED, error_code="Stale", error_message=message)
                 log.warning("{}", message)
                 return
             self.clock.sleep(exc.reset_seconds)
@@ -250,7 +252,9 @@ class OrderExecutor:
             self._place(result, turn=turn)
             return
         except SaxoRejected as exc:
-            self._finish(result, "rejected", error_code=exc.error_code or f"HTTP{exc.status}", error_message=str(exc))
+            self._finish(
+                result, OrderStatus.REJECTED, error_code=exc.error_code or f"HTTP{exc.status}", error_message=str(exc)
+            )
             log.warning("order rejected: {}", exc)
             return
         except (OrderOutcomeUnknown, SaxoRetryable, SaxoBadResponse) as exc:
@@ -258,12 +262,12 @@ class OrderExecutor:
             self._lookup(result, log, exc)
             return
         except AuthError as exc:
-            self._finish(result, "failed", error_code="Unauthorized", error_message=str(exc))
+            self._finish(result, OrderStatus.FAILED, error_code="Unauthorized", error_message=str(exc))
             raise
         except SaxoError as exc:
-            self._finish(result, "failed", error_code=exc.error_code, error_message=str(exc))
+            self._finish(result, OrderStatus.FAILED, error_code=exc.error_code, error_message=str(exc))
             return
-        self._finish(result, "placed", order_id=order_id, error_message=None)
+        self._finish(result, OrderStatus.PLACED, order_id=order_id, error_message=None)
         log.success("placed {} {} {}: OrderId {}", intent.side, intent.amount, intent.item.symbol, order_id)
 
     def _lookup(self, result: OrderResult, log: Logger, cause: BotError) -> None:
@@ -286,7 +290,7 @@ class OrderExecutor:
         except BotError as exc:
             self._finish(
                 result,
-                "pending",
+                OrderStatus.PENDING,
                 error_code="OutcomeUnknown",
                 error_message=f"order outcome unknown ({cause}) and the look-up failed ({exc}); looked up again "
                 "by later cycles",
@@ -296,7 +300,7 @@ class OrderExecutor:
         if trace is None:
             self._finish(
                 result,
-                "pending",
+                OrderStatus.PENDING,
                 error_code="OutcomeUnknown",
                 error_message=f"order outcome unknown ({cause}) and Saxo does not show it yet; looked up again by "
                 "later cycles",
@@ -304,19 +308,21 @@ class OrderExecutor:
             log.warning("order not visible at Saxo yet; it stays pending and no new order goes to this instrument")
             return
         if trace.rejected:
-            self._finish(result, "rejected", error_code="OrderRejected", error_message=f"Saxo shows {trace.where}")
+            self._finish(
+                result, OrderStatus.REJECTED, error_code="OrderRejected", error_message=f"Saxo shows {trace.where}"
+            )
             log.warning("Saxo shows the order rejected: {}", trace.where)
             return
         self._finish(
             result,
-            "placed",
+            OrderStatus.PLACED,
             order_id=trace.order_id,
             error_code=None,
             error_message=f"confirmed by look-up after an unclear answer: {trace.where}",
         )
         log.warning("order found at Saxo: {}", trace.where)
 
-    def _finish(self, result: OrderResult, status: str, **fields: object) -> None:
+    def _finish(self, result: OrderResult, status: OrderStatus, **fields: object) -> None:
         result.status = status
         result.order_id = fields.get("order_id", result.order_id)
         result.error_code = fields.get("error_code", result.error_code)

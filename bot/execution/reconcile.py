@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from loguru import logger
 
+from bot.domain import EXTERNAL_REFERENCE_PREFIX, OrderStatus
 from bot.errors import AuthError, BotError
 from bot.execution.lookup import SentOrder, find, past_grace
 from bot.store.records import parse_iso
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
     from bot.store import OrderView
     from bot.wiring import Context
 
-BOT_REFERENCE_PREFIX = "sb-"
 LOOKBACK = timedelta(days=7)  # the order log is read at most this far back
 
 
@@ -62,7 +62,7 @@ def reconcile_at_startup(ctx: Context) -> ReconcileReport:
     _settle(ctx, rows, traces, report, "start-up")
     watched = {item.id for item in ctx.settings.items}
     for iid, position in positions.items():
-        if position.amount == 0 or any(r.startswith(BOT_REFERENCE_PREFIX) for r in position.external_references):
+        if position.amount == 0 or any(r.startswith(EXTERNAL_REFERENCE_PREFIX) for r in position.external_references):
             continue
         managed = "on the watchlist: the bot will manage it" if iid in watched else "not on the watchlist: left alone"
         message = f"position {iid} amount {position.amount} was not opened by this bot ({managed})"
@@ -85,7 +85,7 @@ def settle_pending_orders(ctx: Context) -> ReconcileReport | None:
     Costs three reads only when such rows exist; a failure here is logged and tried again next cycle (the rows
     stay `pending`, so their instruments stay blocked).
     """
-    rows = [row for row in ctx.store.orders_needing_reconciliation(limit=50) if row.status == "pending"]
+    rows = [row for row in ctx.store.orders_needing_reconciliation(limit=50) if row.status == OrderStatus.PENDING]
     if not rows:
         return None
     report = ReconcileReport()
@@ -136,18 +136,21 @@ def _settle(
             message = f"order {reference} was recorded {row.status} but Saxo has it ({trace.where}); now placed"
             ctx.store.update_order(
                 row.id,
-                status="placed",
+                status=OrderStatus.PLACED,
                 order_id=row.order_id or trace.order_id,
                 error_code=None,
                 error_message=f"reconciled at {when}: {message}",
             )
             report.confirmed.append(reference)
-        elif row.status != "pending":
+        elif row.status != OrderStatus.PENDING:
             continue
         elif trace is not None:
             message = f"order {reference} was left pending and Saxo shows it rejected ({trace.where})"
             ctx.store.update_order(
-                row.id, status="rejected", error_code="OrderRejected", error_message=f"reconciled at {when}: {message}"
+                row.id,
+                status=OrderStatus.REJECTED,
+                error_code="OrderRejected",
+                error_message=f"reconciled at {when}: {message}",
             )
             report.rejected.append(reference)
         elif past_grace(sent, now):
@@ -156,7 +159,10 @@ def _settle(
                 f"{(now - sent.written_at).total_seconds():.0f} s; now recorded failed"
             )
             ctx.store.update_order(
-                row.id, status="failed", error_code="NotPlaced", error_message=f"reconciled at {when}: {message}"
+                row.id,
+                status=OrderStatus.FAILED,
+                error_code="NotPlaced",
+                error_message=f"reconciled at {when}: {message}",
             )
             report.not_found.append(reference)
         else:
