@@ -39,3 +39,12 @@ def test_postgres_advisory_lock_is_exclusive_per_table() -> None:
             pass
     with PostgresAdvisoryLock(url, "bot_a_jobs"):
         pass
+
+
+def test_a_lock_file_that_cannot_be_created_is_a_config_error(tmp_path) -> None:
+    from bot.errors import ConfigError
+
+    (tmp_path / "afile").write_text("")
+    with pytest.raises(ConfigError) as caught:
+        InstanceLock(tmp_path / "afile" / "jobs.db.lock").acquire()
+    assert caught.value.setting == "JOBSTORE_URL" and "cannot create the lock file" in caught.value.problem

@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, Engine, make_url
 
-from bot.errors import InstanceLockedError
+from bot.errors import ConfigError, InstanceLockedError
 from bot.log import private_dir
 
 
@@ -35,8 +35,13 @@ class InstanceLock:
         self._fd: int | None = None
 
     def acquire(self) -> InstanceLock:
-        private_dir(self.path.parent)  # data/ is owner-only (0700) when we create it
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            private_dir(self.path.parent)  # data/ is owner-only (0700) when we create it
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:  # the job store's folder cannot hold files: the setting is wrong
+            raise ConfigError(
+                "JOBSTORE_URL", f"cannot create the lock file {self.path}: {exc.strerror or exc}"
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
