@@ -168,7 +168,7 @@ def test_reconciliation_on_a_db_and_simulator_that_disagree(sim, make_ctx) -> No
 
 
 def test_a_transient_bad_answer_at_start_up_is_retried(sim, make_ctx, clock) -> None:
-    # Twice: the client's own second try meets it too, so the start-up retry has to carry it.
+    # Twice: at start-up the client tries each call once and the start-up policy alone retries (tests/test_wiring.py).
     sim.control.queue_fault("truncated_json", method="GET", path_contains="/port/v1/clients/me", count=2)
     ctx = make_ctx()
     assert ctx.account.account_key
