@@ -15,6 +15,7 @@ USAGE_EPILOG = """commands:
   login [--no-browser]                                   OAuth login, writes SAXO_TOKEN_FILE
   check                                                  settings and credentials, no trading
   strategies [SPEC] [--json]                             built-in strategies (or one plug-in) and their parameters
+  download [--days N]                                    bar history of the watchlist into the local bar store
 """
 
 
@@ -28,7 +29,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--dry-run", action="store_true", help="precheck every order, place none")
     parser.add_argument("--single-cycle", action="store_true", help="run one cycle now, then exit")
     parser.add_argument("--config", metavar="PATH", help="TOML settings file (default: config.toml if present)")
-    commands = parser.add_subparsers(dest="command", metavar="{history,login,check,strategies}")
+    commands = parser.add_subparsers(dest="command", metavar="{history,login,check,strategies,download}")
     history = commands.add_parser("history", help="show recent cycles from the metrics DB")
     history.add_argument("--last", type=int, default=20, metavar="N", help="how many cycles (default 20)")
     history.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -40,6 +41,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     strategies = commands.add_parser("strategies", help="list the built-in strategies and their parameters")
     strategies.add_argument("spec", nargs="?", metavar="SPEC", help="one strategy: a name, module:attr or file.py:attr")
     strategies.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    download = commands.add_parser("download", help="fill the local bar store from Saxo's chart history")
+    download.add_argument("--days", type=float, metavar="N", help="days back from now (default 30; 365 for daily bars)")
     return parser.parse_args(argv)
 
 
@@ -74,6 +77,10 @@ def main(argv: list[str] | None = None) -> int:
             from bot.commands.login import run_login
 
             return run_login(settings, no_browser=args.no_browser)
+        if args.command == "download":
+            from bot.commands.download import run_download
+
+            return run_download(settings, args.days)
         if args.single_cycle:
             from bot.commands.single import run_single_cycle
 

@@ -127,7 +127,7 @@ class BarStore:
         if problem:
             raise ConfigError("BARS_DATABASE_URL", problem)
         self.url = url
-        self._name = f"bar store {safe_url(url)}"
+        self.name = f"bar store {safe_url(url)}"
         self.engine = self._make_engine(url)
         with self._errors("create its tables"):
             metadata.create_all(self.engine)
@@ -137,7 +137,7 @@ class BarStore:
         return cls(bars_url(settings.database_url, getattr(settings, "bars_database_url", None)))
 
     def __repr__(self) -> str:
-        return f"BarStore({self._name})"
+        return f"BarStore({self.name})"
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -155,7 +155,7 @@ class BarStore:
             rows = conn.execute(query.order_by(bars_table.c.time)).all()
             if not rows and self._count(conn, item.id, horizon) == 0:
                 raise BarDataError(
-                    self._name,
+                    self.name,
                     f"no {horizon}-minute bars of {item.symbol} ({item.id}) stored: run `python main.py download`",
                 )
         return [
@@ -241,7 +241,7 @@ class BarStore:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise StoreError(f"{self._name}: cannot create folder {path.parent}: {exc}") from exc
+                raise StoreError(f"{self.name}: cannot create folder {path.parent}: {exc}") from exc
         engine = create_engine(parsed, connect_args={"check_same_thread": False, "timeout": 5.0})
 
         @event.listens_for(engine, "connect")
@@ -263,4 +263,4 @@ class BarStore:
         try:
             yield
         except (SQLAlchemyError, OSError) as exc:
-            raise StoreError(f"{self._name}: could not {action}: {describe(exc)}") from exc
+            raise StoreError(f"{self.name}: could not {action}: {describe(exc)}") from exc
