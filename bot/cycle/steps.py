@@ -33,7 +33,7 @@ def fetch(
     """Quotes, bars, positions and balance in one fan-out (one round trip)."""
     account = ctx.account
     horizon = ctx.strategy.horizon
-    positions_future = ctx.pool.submit(ctx.saxo.positions)
+    positions_future = ctx.pool.submit(ctx.saxo.net_positions)  # Saxo's own netting, whatever the statuses
     balance_future = ctx.pool.submit(ctx.saxo.balance, account.account_key, account.client_key)
     quote_futures = fetch_quotes_async(ctx.pool, ctx.saxo, items, account.account_key)
     bar_futures = fetch_bars_async(ctx.pool, ctx.saxo, items, ctx.bars, now, horizon)

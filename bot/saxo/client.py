@@ -109,6 +109,12 @@ class SaxoClient:
         reply = self._http.get_all(portfolio.POSITIONS_ME, {"FieldGroups": portfolio.POSITION_FIELD_GROUPS})
         return _parse(reply, portfolio.positions_from_rows, reply.body)
 
+    def net_positions(self) -> dict[str, Position]:
+        """Net positions as Saxo nets them, keyed by instrument id, every page: what the cycle trades against."""
+        params = {"FieldGroups": portfolio.NET_POSITION_FIELD_GROUPS}
+        reply = self._http.get_all(portfolio.NET_POSITIONS_ME, params)
+        return _parse(reply, portfolio.net_positions_from_rows, reply.body)
+
     def open_orders(self) -> list[OpenOrder]:
         reply = self._http.get_all(portfolio.ORDERS_ME)
         return _parse(reply, portfolio.orders_from_rows, reply.body)

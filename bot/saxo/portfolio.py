@@ -4,7 +4,9 @@ Positions are summed per instrument (`"{AssetType}:{Uic}"`, the AssetType as Sax
 single position that still carries exposure, whatever its Status (`Open`, `PartiallyClosed`, `Locked` by
 the back office, `Closing` with a market order, ...): a Locked long read as flat would be bought again.
 Only `Closed` (and `Square`, implicitly closed) positions are left out: with end-of-day netting a closed
-position can stay listed until the netting run, and counting it would double a close.
+position can stay listed until the netting run, and counting it would double a close. The cycle itself reads
+net positions (`/port/v1/netpositions/me`, Saxo's own netting, as Saxo recommends); single positions are read
+where their ExternalReferences matter (reconciliation).
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ BALANCES = "/port/v1/balances"
 POSITIONS_ME = "/port/v1/positions/me"
 ORDERS_ME = "/port/v1/orders/me"
 POSITION_FIELD_GROUPS = "PositionBase,PositionView"
+NET_POSITIONS_ME = "/port/v1/netpositions/me"
+NET_POSITION_FIELD_GROUPS = "NetPositionBase,NetPositionView"
 
 SIDES = {"Buy": Side.BUY, "Sell": Side.SELL}
 # Saxo's PositionStatus values of a position that no longer carries exposure; every other status counts.
@@ -131,6 +135,30 @@ def positions_from_rows(rows: list[Any]) -> dict[str, Position]:
             position_ids=tuple(t["ids"]),
         )
         for iid, t in totals.items()
+    }
+
+
+def net_positions_from_rows(rows: list[Any]) -> dict[str, Position]:
+    """Positions as Saxo counts them: `NetPositionBase.Amount` per instrument id (shorts negative).
+
+    Saxo has already netted the single positions, whatever their status (Locked, PartiallyClosed, Closing, an
+    end-of-day pair not yet netted): no status is interpreted here. Rows of one instrument on several
+    accounts are summed. Exposure is the absolute `ExposureInBaseCurrency` (else `Exposure`), 0 when flat.
+    """
+    totals: dict[str, tuple[Decimal, Decimal]] = {}
+    for entry in rows:
+        row = as_dict(entry, "netpositions Data[]")
+        base = sub(row, "NetPositionBase")
+        iid = instrument_id(req_str(base, "AssetType"), req_int(base, "Uic"))
+        view = sub(row, "NetPositionView")
+        exposure = opt_decimal(view, "ExposureInBaseCurrency")
+        if exposure is None:
+            exposure = opt_decimal(view, "Exposure") or Decimal(0)
+        amount, total_exposure = totals.get(iid, (Decimal(0), Decimal(0)))
+        totals[iid] = (amount + req_decimal(base, "Amount"), total_exposure + abs(exposure))
+    return {
+        iid: Position(instrument_id=iid, amount=amount, exposure=exposure if amount != 0 else Decimal(0))
+        for iid, (amount, exposure) in totals.items()
     }
 
 

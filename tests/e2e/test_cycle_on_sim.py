@@ -87,7 +87,7 @@ def test_an_unknown_instrument_is_skipped_and_the_rest_trade(sim, make_ctx, monk
 
 def test_unreadable_positions_block_every_order(sim, make_ctx) -> None:
     sim.control.script_cross("FxSpot:21", "up")
-    sim.control.queue_fault("html_200", method="GET", path_contains="/port/v1/positions", count=5)
+    sim.control.queue_fault("html_200", method="GET", path_contains="/port/v1/netpositions", count=5)
     ctx = make_ctx()
     result = run_cycle(ctx)
     assert result.status == "error" and "positions" in (result.error or "")

@@ -18,7 +18,7 @@ CASES = [
     ("503", "GET", "/chart/v3/charts", "ok", True),  # one retry absorbs it
     ("html_200", "GET", "/trade/v1/infoprices", "ok", True),  # a gateway page: read once more, absorbed
     ("truncated_json", "GET", "/port/v1/balances", "ok", True),  # a cut-off body: read once more, absorbed
-    ("502_html", "GET", "/port/v1/positions", "ok", True),  # 5xx retried
+    ("502_html", "GET", "/port/v1/netpositions", "ok", True),  # 5xx retried
     ("drop", "GET", "/chart/v3/charts", "ok", True),  # connection reset retried
     # precheck and order
     ("503", "POST", "/trade/v2/orders/precheck", "ok", True),  # precheck retried
@@ -60,7 +60,7 @@ def test_fault_ends_in_a_known_recorded_state(
         assert [o.status for o in eurusd] == [placed] and at_sim == []
 
 
-@pytest.mark.parametrize("path", ["/trade/v1/infoprices", "/port/v1/positions", "/trade/v2/orders/precheck"])
+@pytest.mark.parametrize("path", ["/trade/v1/infoprices", "/port/v1/netpositions", "/trade/v2/orders/precheck"])
 def test_401_anywhere_stops_with_an_auth_error_and_records_the_cycle(sim, make_ctx, path) -> None:
     sim.control.script_cross("FxSpot:21", "up")
     ctx = make_ctx()

@@ -131,6 +131,12 @@ METHODS = [
         lambda c: c.positions(),
     ),
     Method(
+        "net_positions",
+        "read",
+        (("GET", "/port/v1/netpositions/me", recorded("port_v1_netpositions_me")),),
+        lambda c: c.net_positions(),
+    ),
+    Method(
         "open_orders",
         "read",
         (("GET", "/port/v1/orders/me", recorded("port_v1_orders_me")),),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from responses import matchers
 
 from bot.domain.models import WatchItem
 from bot.risk import net_amount
@@ -43,6 +44,51 @@ def test_closed_and_square_positions_carry_no_exposure_and_do_not_count(rsps, cl
     assert net_amount(positions, "FxSpot:21") == Decimal(100000)
     assert net_amount(positions, "FxSpot:31") == 0
     assert net_amount(positions, "Stock:211") == Decimal(5)
+
+
+NET_POSITIONS = "/port/v1/netpositions/me"
+
+
+def net_position(uic: int, amount: float, status: str, asset_type: str = "FxSpot", **view: float) -> dict:
+    return {
+        "NetPositionId": f"{uic}__{asset_type}",
+        "NetPositionBase": {"AssetType": asset_type, "Uic": uic, "Amount": amount},
+        "NetPositionView": {"Status": status, **view},
+    }
+
+
+def test_net_positions_from_the_recorded_fixture(rsps, client) -> None:
+    rsps.add(
+        "GET",
+        url(NET_POSITIONS),
+        json=recorded("port_v1_netpositions_me"),
+        match=[matchers.query_param_matcher({"FieldGroups": "NetPositionBase,NetPositionView"})],
+    )
+    positions = client.net_positions()
+    assert list(positions) == ["FxSpot:31"]
+    assert positions["FxSpot:31"].amount == Decimal(100000)
+    assert positions["FxSpot:31"].exposure == Decimal(129205)  # ExposureInBaseCurrency
+
+
+def test_net_positions_are_saxos_amounts_whatever_the_status(rsps, client) -> None:
+    rows = [
+        net_position(21, 100000, "Locked", ExposureInBaseCurrency=110000),
+        net_position(31, 0, "Square", Exposure=0),  # an end-of-day pair, netted by Saxo
+        net_position(211, -5, "PartiallyClosed", "Stock", Exposure=-750),
+        net_position(211, 2, "Open", "Stock", Exposure=300),  # the same instrument on another account
+    ]
+    rsps.add("GET", url(NET_POSITIONS), json={"__next": "/openapi/port/v1/netpositions/me?$skip=2", "Data": rows[:2]})
+    rsps.add(
+        "GET",
+        url(NET_POSITIONS),
+        json={"Data": rows[2:]},
+        match=[matchers.query_param_matcher({"$skip": "2"}, strict_match=False)],
+    )
+    positions = client.net_positions()
+    assert net_amount(positions, "FxSpot:21") == Decimal(100000)  # a Locked long is long: not bought again
+    assert (positions["FxSpot:21"].exposure, positions["FxSpot:31"].amount) == (Decimal(110000), 0)
+    assert net_amount(positions, "Stock:211") == Decimal(-3)
+    assert positions["Stock:211"].exposure == Decimal(1050)
 
 
 # -- fields the bot does not use are not required ----------------------------------------------------------
