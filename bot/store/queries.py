@@ -74,7 +74,7 @@ def acted(instrument_id: str, side: str, signal_bar_time: str | None) -> Select[
 
 def pending_instruments() -> Select[Any]:
     """Instruments with an order whose outcome is not known yet (few rows: uses the status index)."""
-    return select(orders.c.instrument_id).where(orders.c.status == "pending").distinct()
+    return select(orders.c.instrument_id).where(orders.c.status == OrderStatus.PENDING.value).distinct()
 
 
 def to_reconcile(limit: int, since: str | None) -> Select[Any]:

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Select, delete, exists, func, select
 
+from bot.domain.statuses import CycleStatus
 from bot.store.engine import translate_errors
 from bot.store.models import cycles, events, orders, signals
 from bot.store.records import iso
@@ -96,7 +97,7 @@ def _prunable(after_id: int, upper: int, cutoff: str | None, limit: int) -> Sele
             cycles.c.id > after_id,
             cycles.c.id <= upper,
             cycles.c.started_at < cutoff,
-            cycles.c.status != "running",
+            cycles.c.status != CycleStatus.RUNNING.value,
             ~has_orders,
         )
         .order_by(cycles.c.id)
