@@ -22,6 +22,7 @@ CASES = [
     ("drop", "GET", "/chart/v3/charts", "ok", True),  # connection reset retried
     # precheck and order
     ("503", "POST", "/trade/v2/orders/precheck", "ok", True),  # precheck retried
+    ("truncated_json", "POST", "/trade/v2/orders/precheck", "ok", True),  # taken, answer cut: retried, a new id
     ("429", "POST", "/trade/v2/orders", "ok", "failed"),  # limited for 60 s: stale, dropped, decided afresh
     ("503", "POST", "/trade/v2/orders", "ok", "pending"),  # never re-sent blind: pending until the grace ends
     ("drop_after_commit", "POST", "/trade/v2/orders", "ok", True),  # placed though unanswered: found by lookup
