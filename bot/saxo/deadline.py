@@ -26,6 +26,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+DEADLINE = 30.0  # seconds for one attempt in all (connect, headers, body)
 IDLE_SECONDS = 30.0  # an idle watchdog thread ends; the next attempt starts another
 _current = threading.local()  # the Guard of the attempt this thread is making, if any
 
@@ -170,3 +171,12 @@ def request_with_deadline(
         response.close()
         raise DeadlinePassed(f"no complete answer within the {seconds:g} s deadline")
     return response
+
+
+def deadline_session() -> requests.Session:
+    """A `requests.Session` whose attempts the watchdog can cut off (no retries below us, as in SaxoHttp)."""
+    session = requests.Session()
+    adapter = DeadlineAdapter()
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session

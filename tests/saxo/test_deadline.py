@@ -153,3 +153,19 @@ def test_deadlines_that_pass_after_the_answer_touch_nothing() -> None:
         http.close()
         fast.stop()
     assert len(fast.requests) == 40 and not fast.cut_off.is_set()
+
+
+def test_the_token_endpoint_has_the_deadline_too(trickler: Trickler, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.saxo.auth import endpoint
+
+    monkeypatch.setattr(endpoint, "DEADLINE", 1.0)
+    oauth = endpoint.OAuthClient(
+        f"http://127.0.0.1:{trickler.port}", "app-key", None, "http://127.0.0.1:1/cb", timeout=(1.0, 1.0)
+    )
+    started = time.monotonic()
+    try:
+        with pytest.raises(SaxoTimeout):
+            oauth.refresh("a-refresh-token")
+    finally:
+        oauth.close()
+    assert time.monotonic() - started < 2.5

@@ -15,6 +15,7 @@ from loguru import logger
 from bot.clock import Clock, SystemClock
 from bot.errors import ConfigError, SaxoAuthError, SaxoBadResponse, SaxoRetryable, SaxoTimeout
 from bot.log import redact, register_secret
+from bot.saxo.deadline import DEADLINE, Watchdog, deadline_session, request_with_deadline
 
 
 class OAuthClient:
@@ -36,7 +37,8 @@ class OAuthClient:
         self.app_key = app_key
         self._app_secret = app_secret or None
         self.redirect_uri = redirect_uri
-        self._session = session or requests.Session()
+        self._session = session or deadline_session()
+        self._watchdog = Watchdog("oauth-deadline")
         self._own_session = session is None
         self._timeout = timeout
         self._clock = clock or SystemClock()
@@ -95,7 +97,11 @@ class OAuthClient:
             form["client_id"] = self.app_key
         started = self._clock.monotonic()
         try:
-            response = self._session.post(
+            response = request_with_deadline(
+                self._session,
+                self._watchdog,
+                DEADLINE,
+                "POST",
                 self.token_url,
                 data=form,
                 auth=auth,
