@@ -19,6 +19,7 @@ import threading
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from bot.domain import Bar, WatchItem
 from bot.history.source import BarDataError, in_window
@@ -98,12 +99,14 @@ def read_csv(path: Path) -> tuple[list[Bar], list[int]]:
         raise BarDataError(where, f"cannot read: {exc.strerror or exc}") from exc
 
 
-def _parse(reader: Iterable[list[str]], where: str) -> tuple[list[Bar], list[int]]:
+def _parse(reader: Any, where: str) -> tuple[list[Bar], list[int]]:
+    """Rows of a `csv.reader`; `reader.line_num` is the file line a row ends on (quoted fields may span lines)."""
     header: list[str] | None = None
     bars: list[Bar] = []
     lines: list[int] = []
     seen: dict[datetime, int] = {}
-    for line, row in enumerate(reader, start=1):
+    for row in reader:
+        line = reader.line_num
         if not any(cell.strip() for cell in row):
             continue
         if header is None:
