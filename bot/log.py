@@ -17,9 +17,12 @@ import sys
 import threading
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from loguru import logger
+
+if TYPE_CHECKING:
+    from loguru import Record
 
 _secrets: set[str] = set()
 _secrets_lock = threading.Lock()
@@ -106,7 +109,7 @@ def private_file(path: str | Path) -> Path:
     return file
 
 
-def _patch(record: dict[str, Any]) -> None:
+def _patch(record: Record) -> None:
     """Redact the message, bound strings and any traceback; add display-only fields for the text formats."""
     record["message"] = redact(record["message"])
     extra = record["extra"]

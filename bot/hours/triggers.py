@@ -168,17 +168,17 @@ def window_pieces(window: FixedWindow, step: int) -> list[dict[str, str]]:
     for (day, hour, minute), secs in seconds_by_minute.items():
         minutes_by_hour.setdefault((day, frozenset(secs)), defaultdict(set))[hour].add(minute)
     pieces: list[tuple[tuple[int, int, int, int], dict[str, str]]] = []
-    for (day, secs), hours in minutes_by_hour.items():
+    for (day, second_set), hours in minutes_by_hour.items():
         hours_by_minutes: dict[frozenset[int], set[int]] = defaultdict(set)
         for hour, minutes in hours.items():
             hours_by_minutes[frozenset(minutes)].add(hour)
-        for minutes, hour_set in hours_by_minutes.items():
-            first = (day, min(hour_set), min(minutes), min(secs))
+        for minute_set, hour_set in hours_by_minutes.items():
+            first = (day, min(hour_set), min(minute_set), min(second_set))
             fields = {
                 "day_of_week": _day_field({(d + day) % 7 for d in window.days}),
                 "hour": _field(hour_set, 24),
-                "minute": _field(minutes, 60),
-                "second": _field(secs, 60),
+                "minute": _field(minute_set, 60),
+                "second": _field(second_set, 60),
             }
             pieces.append((first, fields))
     pieces.sort(key=lambda piece: piece[0])
