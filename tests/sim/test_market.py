@@ -40,7 +40,7 @@ def _sma_cross(closes: list[float]) -> str:
 def _early_in_bar(sim: SimServer, horizon: int) -> None:
     """Put the clock 30 s into a bar, so no bar completes during the test and the last close is recent."""
     span = horizon * 60
-    set_now(sim, math.floor(time.time() / span) * span + 30)
+    set_now(sim, math.floor(sim.control.now() / span) * span + 30)
 
 
 def test_fx_samples_are_bid_ask_only_and_stock_samples_have_close_and_volume(api: Api) -> None:

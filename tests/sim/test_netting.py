@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 
 import pytest
 
@@ -16,7 +15,7 @@ def _step(sim: SimServer, seconds: float = 1.5) -> None:
 
 
 def test_positions_are_netted_at_the_date_change(api: Api, sim: SimServer) -> None:
-    set_now(sim, math.floor(time.time() / 86400) * 86400 + 3600)  # 01:00 UTC today
+    set_now(sim, math.floor(sim.control.now() / 86400) * 86400 + 3600)  # 01:00 UTC today
     fills = [
         market_order(amount=10),
         market_order(amount=5),
@@ -46,7 +45,7 @@ def test_positions_are_netted_at_the_date_change(api: Api, sim: SimServer) -> No
 
 
 def test_no_netting_within_the_day(api: Api, sim: SimServer) -> None:
-    set_now(sim, math.floor(time.time() / 86400) * 86400 + 3600)
+    set_now(sim, math.floor(sim.control.now() / 86400) * 86400 + 3600)
     for amount in (1, 2):
         assert api.post("/trade/v2/orders", market_order(amount=amount)).ok
         _step(sim, 3600)
