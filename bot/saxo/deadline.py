@@ -156,20 +156,45 @@ class DeadlinePassed(requests.exceptions.Timeout):
     """The attempt's overall deadline passed (the watchdog cut it off)."""
 
 
+class CallBudget:
+    """Network seconds left to one logical call, shared by its attempts (retries do not reset the clock).
+
+    Only time on the wire counts: a rate-limit wait between attempts is bounded on its own.
+    """
+
+    __slots__ = ("left", "total")
+
+    def __init__(self, seconds: float) -> None:
+        self.total = seconds
+        self.left = seconds
+
+    @property
+    def spent(self) -> bool:
+        return self.left <= 0
+
+
 def request_with_deadline(
-    session: requests.Session, watchdog: Watchdog, seconds: float, *args: Any, **kwargs: Any
+    session: requests.Session, watchdog: Watchdog, limit: float | CallBudget, *args: Any, **kwargs: Any
 ) -> Any:
-    """`session.request(*args, **kwargs)`, cut off after `seconds` in all (headers and body)."""
-    with watchdog.guard(seconds) as guard:
-        try:
-            response = session.request(*args, **kwargs)
-        except requests.exceptions.RequestException as exc:
-            if guard.fired:
-                raise DeadlinePassed(f"no complete answer within the {seconds:g} s deadline") from exc
-            raise
+    """`session.request(*args, **kwargs)`, cut off after `limit` seconds in all (headers and body)."""
+    budget = limit if isinstance(limit, CallBudget) else CallBudget(limit)
+    why = f"no complete answer within the {budget.total:g} s deadline"
+    if budget.spent:  # an earlier attempt used it all: do not send again
+        raise DeadlinePassed(why)
+    started = time.monotonic()
+    try:
+        with watchdog.guard(max(budget.left, 0.0)) as guard:
+            try:
+                response = session.request(*args, **kwargs)
+            except requests.exceptions.RequestException as exc:
+                if guard.fired:
+                    raise DeadlinePassed(why) from exc
+                raise
+    finally:
+        budget.left -= time.monotonic() - started
     if guard.fired:  # the answer may be cut short: never trust it
         response.close()
-        raise DeadlinePassed(f"no complete answer within the {seconds:g} s deadline")
+        raise DeadlinePassed(why)
     return response
 
 

@@ -42,14 +42,14 @@ from bot.errors import (
     SaxoTimeout,
 )
 from bot.saxo.auth import TokenProvider
-from bot.saxo.deadline import DeadlineAdapter, DeadlinePassed, Watchdog, request_with_deadline
+from bot.saxo.deadline import CallBudget, DeadlineAdapter, DeadlinePassed, Watchdog, request_with_deadline
 from bot.saxo.faults import class_for_status, decode_json, error_details, excerpt
 from bot.saxo.ratelimit import BudgetExhausted, RateBudget
 
 MAX_PAGES = 100
 POOL_MAXSIZE = 32
 MAX_BACKOFF = 8.0  # seconds, before jitter
-DEADLINE = 30.0  # seconds for one attempt in all, however slowly the server trickles its answer
+DEADLINE = 30.0  # seconds on the wire for one call in all (retries included), however slowly the server trickles
 
 OnRequest = Callable[[str, str, str, int | None, float], None]
 _TRANSPORT_ERRORS = (
@@ -241,13 +241,14 @@ class SaxoHttp:
         may_retry = (call.method == "GET" if idempotent is None else idempotent) and not order
         failures = limited = bad_bodies = attempts = 0
         refreshed = False
+        wire = CallBudget(self._deadline)  # one deadline for the whole call, retries included
         while True:
             if attempts and call.request_id and not order:
                 # A retried precheck is a new request: Saxo answers 409 to an identical one within 15 s.
                 call = replace(call, request_id=str(uuid.uuid4()))
             attempts += 1
             try:
-                response = self._attempt(call, params, body)
+                response = self._attempt(call, params, body, wire)
                 status = response.status_code
                 if 200 <= status < 300:
                     return self._reply(call, response)
@@ -267,13 +268,13 @@ class SaxoHttp:
             except SaxoRetryable as fault:
                 if order:
                     raise self._unknown(call, fault) from fault
-                if not may_retry or failures >= self._max_retries:
+                if not may_retry or failures >= self._max_retries or wire.spent:
                     raise
                 failures += 1
                 self._backoff(failures)
             except SaxoBadResponse:
                 # A gateway's HTML page or a cut-off body: usually transient. Reads and prechecks try once more.
-                if not may_retry or bad_bodies >= self._bad_body_retries:
+                if not may_retry or bad_bodies >= self._bad_body_retries or wire.spent:
                     raise
                 bad_bodies += 1
                 self._backoff(bad_bodies)
@@ -294,7 +295,13 @@ class SaxoHttp:
 
     # -- one attempt -------------------------------------------------------------------------------------
 
-    def _attempt(self, call: _Call, params: Mapping[str, Any] | None, body: Mapping[str, Any] | None) -> Any:
+    def _attempt(
+        self,
+        call: _Call,
+        params: Mapping[str, Any] | None,
+        body: Mapping[str, Any] | None,
+        wire: CallBudget | None = None,
+    ) -> Any:
         try:
             self._budget.acquire(call.group, order=call.order_reference is not None)
         except BudgetExhausted as exc:
@@ -314,7 +321,7 @@ class SaxoHttp:
             response = request_with_deadline(
                 self._session,
                 self._watchdog,
-                self._deadline,
+                wire or CallBudget(self._deadline),
                 call.method,
                 self.base_url + call.path,
                 params=dict(params) if params else None,

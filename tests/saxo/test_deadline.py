@@ -169,3 +169,16 @@ def test_the_token_endpoint_has_the_deadline_too(trickler: Trickler, monkeypatch
     finally:
         oauth.close()
     assert time.monotonic() - started < 2.5
+
+
+def test_retries_share_one_deadline(trickler: Trickler) -> None:
+    """Three retries of a trickled GET still end at the call's deadline, not at four deadlines."""
+    http = client(trickler, max_retries=3)
+    started = time.monotonic()
+    try:
+        with pytest.raises(SaxoTimeout):
+            http.get("/port/v1/balances/me")
+    finally:
+        http.close()
+    assert time.monotonic() - started < 2.5
+    assert len(trickler.requests) == 1  # the deadline was used up by the first attempt: no retry was sent
