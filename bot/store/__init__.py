@@ -3,9 +3,9 @@
     Store(url)                  one engine per process, no module-level engine or session
       migrate()                 alembic upgrade head
       start_cycle / finish_cycle / add_signals / add_order / update_order     the cycle's writes
-      signal_already_acted / orders_needing_reconciliation / recent_placed_references   idempotency
+      signal_already_acted / orders_needing_reconciliation                             idempotency
       day_baseline / set_day_baseline / add_event / mark_interrupted_cycles
-      history / cycle_detail / daily_summary / last_cycle / last_successful_cycle_at     reads
+      history / cycle_detail / daily_summary                                           reads
       ping / dispose
 
 Every database failure is raised as `bot.errors.StoreError`.

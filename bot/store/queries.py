@@ -12,35 +12,14 @@ from typing import Any
 
 from sqlalchemy import Select, case, func, select
 
-from bot.domain.statuses import SUCCESSFUL_CYCLES, CycleStatus, OrderStatus
+from bot.domain.statuses import CycleStatus, OrderStatus
 from bot.store.models import cycles, orders, signals
 from bot.store.records import ACTED_STATUSES
-
-# A cycle that ended in one of these did its job (the hours gate and the kill switch are not failures).
-COMPLETED_STATUSES = tuple(sorted(s.value for s in SUCCESSFUL_CYCLES))
-
-
-def unindexed(column: Any) -> Any:
-    """`column` wrapped so no planner uses its index for this term (`lower(status)`).
-
-    Without statistics SQLite prefers the equality index on `status` and then sorts or scans most of the
-    table (270 ms on 1M cycles); filtering while walking the time index finds the newest rows at once.
-    """
-    return func.lower(column)
 
 
 def history(last: int) -> Select[Any]:
     newest_first = (cycles.c.started_at.desc(), cycles.c.id.desc())
     return select(cycles).order_by(*newest_first).limit(max(0, last))
-
-
-def last_completed() -> Select[Any]:
-    return (
-        select(cycles.c.started_at, cycles.c.finished_at)
-        .where(unindexed(cycles.c.status).in_(COMPLETED_STATUSES))
-        .order_by(cycles.c.started_at.desc())
-        .limit(1)
-    )
 
 
 def newest_start() -> Select[Any]:
@@ -85,14 +64,6 @@ def to_reconcile(limit: int, since: str | None) -> Select[Any]:
     if since is not None:
         query = query.where(orders.c.created_at >= since)
     return query.order_by(orders.c.id.desc()).limit(max(0, limit))
-
-
-def placed_references(since: str) -> Select[Any]:
-    return select(orders.c.external_reference).where(
-        orders.c.created_at >= since,
-        unindexed(orders.c.status) == OrderStatus.PLACED.value,  # most orders are placed: walk the created_at range
-        orders.c.external_reference.is_not(None),
-    )
 
 
 def daily(end_day: date, days: int) -> Select[Any]:

@@ -307,12 +307,6 @@ class Store:
         with self._read("list orders to reconcile") as conn:
             return [OrderView.from_row(row) for row in conn.execute(query).mappings()]
 
-    def recent_placed_references(self, since: datetime) -> set[str]:
-        """External references of orders recorded `placed` since then."""
-        query = queries.placed_references(iso(since) or "")
-        with self._read("list recently placed orders") as conn:
-            return set(conn.execute(query).scalars())
-
     # -- day baselines and events -----------------------------------------------------------------------
 
     def day_baseline(self, trading_day: str) -> Decimal | None:
@@ -373,19 +367,6 @@ class Store:
         """The last `last` cycles, newest first (walks the started_at index backwards)."""
         with self._read("read the cycle history") as conn:
             return [CycleView.from_row(row) for row in conn.execute(queries.history(last)).mappings()]
-
-    def last_cycle(self) -> CycleView | None:
-        found = self.history(1)
-        return found[0] if found else None
-
-    def last_successful_cycle_at(self) -> datetime | None:
-        """When the newest cycle that ended `ok`, `skipped` or `halted` finished (None if there is none).
-
-        `skipped` (outside trading hours) and `halted` (kill switch, loss limit) count: the bot did its job.
-        """
-        with self._read("read the last successful cycle") as conn:
-            row = conn.execute(queries.last_completed()).first()
-        return None if row is None else parse_iso(row.finished_at or row.started_at)
 
     def cycle_detail(self, cycle_id: int) -> tuple[CycleView, list[SignalView], list[OrderView]] | None:
         """One cycle with its signal and order rows, or None when there is no such cycle."""

@@ -50,8 +50,8 @@ def run_cycle(store: Store, started: datetime, status: str = "ok", **counts) -> 
 
 def test_start_cycle_inserts_a_running_row(store: Store) -> None:
     cycle_id = store.start_cycle(started_at=T0, dry_run=True, hours_mode="fixed", instruments=6)
-    cycle = store.last_cycle()
-    assert cycle is not None and cycle.id == cycle_id
+    (cycle,) = store.history(1)
+    assert cycle.id == cycle_id
     assert cycle.status == "running"
     assert cycle.started_at == "2026-11-24T14:30:00.000Z"
     assert cycle.finished_at is None and cycle.duration_ms is None
@@ -81,8 +81,7 @@ def test_finish_cycle_writes_counts_and_duration(store: Store) -> None:
         total_value=Decimal("100123.45"),
         trading_day="2026-11-24",
     )
-    cycle = store.last_cycle()
-    assert cycle is not None
+    (cycle,) = store.history(1)
     assert (cycle.status, cycle.duration_ms, cycle.finished_at) == ("ok", 1234, "2026-11-24T14:30:01.234Z")
     assert (cycle.quotes_ok, cycle.signals_buy, cycle.signals_sell, cycle.signals_hold) == (5, 1, 2, 3)
     assert (cycle.orders_placed, cycle.orders_failed, cycle.orders_rejected) == (2, 1, 1)
@@ -285,17 +284,6 @@ def test_orders_needing_reconciliation(store: Store) -> None:
     assert [o.id for o in store.orders_needing_reconciliation(since=at(1))] == [failed]
 
 
-def test_recent_placed_references(store: Store) -> None:
-    cycle_id = store.start_cycle(started_at=T0, dry_run=False, hours_mode="always", instruments=1)
-    store.add_order(cycle_id, order(status="placed", external_reference="old", created_at=at(-3600)))
-    store.add_order(cycle_id, order(status="placed", external_reference="new", created_at=at(10)))
-    store.add_order(cycle_id, order(status="pending", external_reference="unsure", created_at=at(10)))
-    row = store.add_order(cycle_id, order(external_reference="later", created_at=at(20)))
-    store.update_order(row, status="placed", order_id="1")
-    assert store.recent_placed_references(T0) == {"new", "later"}
-    assert store.recent_placed_references(at(-7200)) == {"old", "new", "later"}
-
-
 # -- baselines and events -------------------------------------------------------------------------------
 
 
@@ -347,25 +335,13 @@ def test_history_is_newest_first_and_limited(store: Store) -> None:
     assert [c.id for c in store.history()] == ids[::-1]
     assert [c.id for c in store.history(2)] == ids[:2:-1]
     assert store.history(0) == []
-    last = store.last_cycle()
-    assert last is not None and last.id == ids[-1]
 
 
 def test_empty_database_reads(store: Store) -> None:
     assert store.history() == []
-    assert store.last_cycle() is None
-    assert store.last_successful_cycle_at() is None
     assert store.daily_summary() == []
     assert store.cycle_detail(1) is None
     assert store.orders_needing_reconciliation() == []
-
-
-def test_last_successful_cycle_at_skips_errors_and_running(store: Store) -> None:
-    run_cycle(store, T0, status="ok")
-    run_cycle(store, at(60), status="skipped")
-    run_cycle(store, at(120), status="error")
-    store.start_cycle(started_at=at(180), dry_run=False, hours_mode="always", instruments=1)
-    assert store.last_successful_cycle_at() == at(60.5)
 
 
 def test_cycle_detail(store: Store) -> None:
@@ -423,8 +399,8 @@ def test_ping_on_a_healthy_database(store: Store) -> None:
 def test_naive_datetimes_are_taken_as_utc(store: Store) -> None:
     naive = datetime(2026, 11, 24, 14, 30)
     store.start_cycle(started_at=naive, dry_run=False, hours_mode="always", instruments=1)
-    last = store.last_cycle()
-    assert last is not None and last.started_at == "2026-11-24T14:30:00.000Z"
+    (last,) = store.history(1)
+    assert last.started_at == "2026-11-24T14:30:00.000Z"
 
 
 def test_sqlite_connection_settings(tmp_path) -> None:
