@@ -62,9 +62,7 @@ def quote_from_row(item: WatchItem, row: dict[str, Any]) -> Quote:
     quote = sub(row, "Quote")
     details = sub(row, "InstrumentPriceDetails")
     error_code = opt_str(quote, "ErrorCode")
-    delayed = opt_int(quote, "DelayedByMinutes") or 0
-    if delayed < 0:
-        raise WireError("DelayedByMinutes: negative")
+    delayed = _delay(quote)
     market_open = opt_bool(details, "IsMarketOpen")
     state = opt_str(quote, "MarketState")
     no_market = NO_MARKET in (opt_str(quote, "PriceTypeBid"), opt_str(quote, "PriceTypeAsk"))
@@ -82,6 +80,15 @@ def quote_from_row(item: WatchItem, row: dict[str, Any]) -> Quote:
         error_code=None if error_code in (None, "None") else error_code,
         market_state=state,
     )
+
+
+def _delay(quote: dict[str, Any]) -> int:
+    """DelayedByMinutes, informative only: missing or odd (negative, not a whole number) reads as 0."""
+    try:
+        delayed = opt_int(quote, "DelayedByMinutes")
+    except WireError:
+        return 0
+    return delayed if delayed is not None and delayed > 0 else 0
 
 
 def _price(quote: dict[str, Any], key: str) -> float | None:

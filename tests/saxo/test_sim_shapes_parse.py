@@ -136,6 +136,14 @@ def test_a_quote_needs_only_its_uic_and_prices(rsps, client) -> None:
     assert quote.price == pytest.approx(1.15) and quote.usable and quote.market_open is None
 
 
+@pytest.mark.parametrize("delay", [-1, "soon", 1.5])
+def test_an_odd_delayed_by_minutes_does_not_fail_the_quotes(rsps, client, delay) -> None:
+    body = {"Data": [{"Uic": 21, "Quote": {"Bid": 1.1, "Ask": 1.2, "DelayedByMinutes": delay}}]}
+    rsps.add("GET", url("/trade/v1/infoprices/list"), json=body)
+    quote = client.quotes([FX], "acc")["FxSpot:21"]
+    assert quote.usable and quote.delayed_minutes == 0
+
+
 def test_fx_bars_need_only_time_and_close_bid_ask(rsps, client) -> None:
     body = {"Data": [{"Time": "2026-11-24T15:00:00Z", "CloseBid": 1.1, "CloseAsk": 1.2}]}  # no ChartInfo, no OHL
     rsps.add("GET", url("/chart/v3/charts"), json=body)
