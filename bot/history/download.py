@@ -170,8 +170,8 @@ class Downloader:
         previous_oldest: datetime | None = None
         while True:
             count = min(MAX_COUNT, max(MIN_COUNT, self._bars_between(until, down_to)))
+            fetched.requests += 1  # a request that fails was still used
             page = self.saxo.bars_up_to(item, self.horizon, until, count)
-            fetched.requests += 1
             self.progress.show(label, fetched.requests, total)
             completed = [bar for bar in page if bar.time + self.span <= self.now]
             new += self.store.save(item.id, self.horizon, completed)
