@@ -17,7 +17,7 @@ Bad input answers 400 {"error": "..."}.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from bot.sim.catalogue import Instrument
 from bot.sim.config import iso, parse_iso
@@ -155,7 +155,7 @@ class SimControl:
             "requests": stats["requests"],
             "statuses": stats["statuses"],
             "events": stats["events"],
-            "rate_limited": stats["statuses"].get("429", 0),  # type: ignore[union-attr]
+            "rate_limited": cast(dict[str, int], stats["statuses"]).get("429", 0),
             "faults_served": dict(core.faults.served),
             "faults": core.faults.snapshot(),
             "rate_limits": {

@@ -49,7 +49,7 @@ def _unit(seed: int, a: int, b: int) -> float:
 class Bar(NamedTuple):
     """One bar in mid prices; `forming` when its end lies after now."""
 
-    index: int
+    number: int  # i: the bar covers [i*h*60, (i+1)*h*60) (not `index`, which would shadow tuple.index)
     time: float
     open: float
     high: float
@@ -150,7 +150,7 @@ class Market:
                 )
                 for h in SINE_HORIZONS
             )
-            knots = tuple({} for _ in SPACINGS)
+            knots: tuple[dict[int, float], ...] = tuple({} for _ in SPACINGS)
             params = self._params[inst.key] = _Params(seed, amps, sines, 0.5 * inst.vol, knots)
         return params
 

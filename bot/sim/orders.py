@@ -105,10 +105,11 @@ def parse(core: SimCore, body: Any, placing: bool) -> Ticket | Response:
         errors["AccountKey"] = ["AccountKey is not valid for this client."]
     if body.get("OrderType") in ORDER_TYPES - {"Market"} and not _is_number(body.get("OrderPrice")):
         errors["OrderPrice"] = ["OrderPrice is required for this order type."]
-    if errors:
+    if errors or not isinstance(duration, dict):
         return model_state(errors)
     inst = core.catalogue.get(body["Uic"], body["AssetType"])
-    groups = body.get("FieldGroups") if isinstance(body.get("FieldGroups"), list) else []
+    field_groups = body.get("FieldGroups")
+    groups: list[Any] = field_groups if isinstance(field_groups, list) else []
     return Ticket(
         inst=inst,
         buy_sell=body["BuySell"],
@@ -289,7 +290,7 @@ def place(core: SimCore, req: Request) -> Response:
 
 def cancel(core: SimCore, req: Request, order_ids: str) -> Response:
     """DELETE /trade/v2/orders/{OrderIds}: cancel working orders; unknown ones get an ErrorInfo each."""
-    results = []
+    results: list[dict[str, Any]] = []
     for order_id in [o.strip() for o in order_ids.split(",") if o.strip()]:
         if core.book.cancel(order_id):
             results.append({"OrderId": order_id})

@@ -83,8 +83,9 @@ def info_price(core: SimCore, inst: Instrument, t: float, groups: set[str], amou
 
 
 def _amount(req: Request) -> float | None:
+    text = req.query.get("Amount")
     try:
-        return float(req.query.get("Amount")) if req.query.get("Amount") else None
+        return float(text) if text else None
     except ValueError:
         return None
 

@@ -44,6 +44,7 @@ class _Handler(BaseHTTPRequestHandler):
     sys_version = ""
     timeout = 300  # an idle keep-alive connection is closed after this many seconds
     server: _HTTPServer
+    _headers_buffer: list[bytes]  # BaseHTTPRequestHandler's own; written directly to send headers and body at once
 
     def setup(self) -> None:
         super().setup()
@@ -85,10 +86,10 @@ class _Handler(BaseHTTPRequestHandler):
         action: Action = handle(self.server.core, self.command, self.path, headers, body)
         if action.delay > 0 and self.server.stopping.wait(action.delay):
             action = Action(None)
-        status = self._send(action.response) if action.response is not None else self._drop()
+        outcome = self._send(action.response) if action.response is not None else self._drop()
         if self.server.log_requests:
             logger.info(
-                "%s %s -> %s (%.1f ms)", self.command, self.path, status, (time.perf_counter() - started) * 1000
+                "%s %s -> %s (%.1f ms)", self.command, self.path, outcome, (time.perf_counter() - started) * 1000
             )
 
     def _send(self, response: Response, counted: bool = True) -> int:
