@@ -27,6 +27,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 DEADLINE = 30.0  # seconds for one attempt in all (connect, headers, body)
+STOP_POLL = 0.2  # how often the watchdog looks at the stop event while attempts are in flight
 IDLE_SECONDS = 30.0  # an idle watchdog thread ends; the next attempt starts another
 _current = threading.local()  # the Guard of the attempt this thread is making, if any
 
@@ -34,11 +35,12 @@ _current = threading.local()  # the Guard of the attempt this thread is making, 
 class Guard:
     """One attempt under a deadline: the connection it uses, and whether the watchdog fired."""
 
-    __slots__ = ("conn", "deadline", "done", "fired", "lock")
+    __slots__ = ("conn", "deadline", "done", "fired", "interruptible", "lock")
 
-    def __init__(self, deadline: float, lock: threading.Lock) -> None:
+    def __init__(self, deadline: float, lock: threading.Lock, interruptible: bool) -> None:
         self.deadline = deadline
         self.lock = lock
+        self.interruptible = interruptible  # a read may be cut off by a stop request; an order POST never is
         self.conn: Any = None
         self.fired = False
         self.done = False
@@ -56,10 +58,15 @@ class Guard:
 
 
 class Watchdog:
-    """One daemon thread for all attempts of a client; started on first use, ended when idle."""
+    """One daemon thread for all attempts of a client; started on first use, ended when idle.
 
-    def __init__(self, name: str = "saxo-deadline") -> None:
+    With a `stop` event (the process's SIGINT/SIGTERM), interruptible attempts in flight are cut off within
+    `STOP_POLL` seconds of a stop request, so a slow read never holds the shutdown.
+    """
+
+    def __init__(self, name: str = "saxo-deadline", stop: threading.Event | None = None) -> None:
         self._name = name
+        self.stop = stop
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._heap: list[tuple[float, int, Guard]] = []
@@ -67,9 +74,9 @@ class Watchdog:
         self._thread: threading.Thread | None = None
 
     @contextmanager
-    def guard(self, seconds: float) -> Iterator[Guard]:
+    def guard(self, seconds: float, *, interruptible: bool = False) -> Iterator[Guard]:
         """Watch the attempt made inside the block; `guard.fired` tells whether its deadline cut it off."""
-        guard = Guard(time.monotonic() + seconds, self._lock)
+        guard = Guard(time.monotonic() + seconds, self._lock, interruptible)
         with self._wake:
             heapq.heappush(self._heap, (guard.deadline, next(self._order), guard))
             if self._thread is None:
@@ -95,16 +102,24 @@ class Watchdog:
                         self._thread = None  # idle: end; the next attempt starts a new one
                         return
                     continue
+                if self.stop is not None and self.stop.is_set():
+                    self._cut([g for _, _, g in self._heap if g.interruptible and not g.fired])
                 wait = self._heap[0][0] - time.monotonic()
                 if wait > 0:
-                    self._wake.wait(wait)
+                    watching_stop = self.stop is not None and not self.stop.is_set()
+                    self._wake.wait(min(wait, STOP_POLL) if watching_stop else wait)
                     continue
-                guard = heapq.heappop(self._heap)[2]
-                self._wake.release()  # cut() takes the lock itself
-                try:
-                    guard.cut()
-                finally:
-                    self._wake.acquire()
+                self._cut([heapq.heappop(self._heap)[2]])
+
+    def _cut(self, guards: list[Guard]) -> None:
+        if not guards:
+            return
+        self._wake.release()  # cut() takes the lock itself
+        try:
+            for guard in guards:
+                guard.cut()
+        finally:
+            self._wake.acquire()
 
 
 def _track(conn: Any) -> None:
@@ -174,27 +189,41 @@ class CallBudget:
 
 
 def request_with_deadline(
-    session: requests.Session, watchdog: Watchdog, limit: float | CallBudget, *args: Any, **kwargs: Any
+    session: requests.Session,
+    watchdog: Watchdog,
+    limit: float | CallBudget,
+    *args: Any,
+    interruptible: bool = False,
+    **kwargs: Any,
 ) -> Any:
-    """`session.request(*args, **kwargs)`, cut off after `limit` seconds in all (headers and body)."""
+    """`session.request(*args, **kwargs)`, cut off after `limit` seconds in all (headers and body).
+
+    `interruptible` (reads, prechecks): also cut off, or not sent at all, once a stop is requested.
+    """
     budget = limit if isinstance(limit, CallBudget) else CallBudget(limit)
-    why = f"no complete answer within the {budget.total:g} s deadline"
-    if budget.spent:  # an earlier attempt used it all: do not send again
-        raise DeadlinePassed(why)
+    stopping = watchdog.stop is not None and interruptible
+
+    def why() -> str:
+        if stopping and watchdog.stop is not None and watchdog.stop.is_set():
+            return "abandoned: stop requested"
+        return f"no complete answer within the {budget.total:g} s deadline"
+
+    if budget.spent or (stopping and watchdog.stop is not None and watchdog.stop.is_set()):
+        raise DeadlinePassed(why())  # do not send (again)
     started = time.monotonic()
     try:
-        with watchdog.guard(max(budget.left, 0.0)) as guard:
+        with watchdog.guard(max(budget.left, 0.0), interruptible=interruptible) as guard:
             try:
                 response = session.request(*args, **kwargs)
             except requests.exceptions.RequestException as exc:
                 if guard.fired:
-                    raise DeadlinePassed(why) from exc
+                    raise DeadlinePassed(why()) from exc
                 raise
     finally:
         budget.left -= time.monotonic() - started
     if guard.fired:  # the answer may be cut short: never trust it
         response.close()
-        raise DeadlinePassed(why)
+        raise DeadlinePassed(why())
     return response
 
 

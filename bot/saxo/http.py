@@ -145,7 +145,8 @@ class SaxoHttp:
         self._budget = budget or RateBudget(clock=self._clock)
         self._rng = random.Random()
         self._deadline = deadline
-        self._watchdog = Watchdog()
+        # Cuts off a call past its deadline, and reads in flight when a stop is requested (SIGINT/SIGTERM).
+        self._watchdog = Watchdog(stop=getattr(self._clock, "stop", None))
         self._session = requests.Session()
         # HTTPAdapter's own max_retries stays 0: nothing below us may re-send an order POST.
         adapter = DeadlineAdapter(pool_connections=8, pool_maxsize=max(pool_maxsize, POOL_MAXSIZE))
@@ -324,6 +325,7 @@ class SaxoHttp:
                 wire or CallBudget(self._deadline),
                 call.method,
                 self.base_url + call.path,
+                interruptible=call.order_reference is None,  # an order POST is never cut off by a stop
                 params=dict(params) if params else None,
                 json=dict(body) if body is not None else None,
                 headers=headers,

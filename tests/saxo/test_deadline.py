@@ -182,3 +182,38 @@ def test_retries_share_one_deadline(trickler: Trickler) -> None:
         http.close()
     assert time.monotonic() - started < 2.5
     assert len(trickler.requests) == 1  # the deadline was used up by the first attempt: no retry was sent
+
+
+def test_a_stop_request_cuts_off_a_read_in_flight(trickler: Trickler) -> None:
+    """SIGINT/SIGTERM sets the clock's stop event: a slow read ends within moments, not at the deadline."""
+    from bot.clock import SystemClock
+
+    stop = threading.Event()
+    http = client(trickler, max_retries=0, clock=SystemClock(stop))
+    http._deadline = 30.0
+    threading.Timer(0.5, stop.set).start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(SaxoTimeout) as caught:
+            http.get("/port/v1/balances/me")
+    finally:
+        http.close()
+    assert time.monotonic() - started < 1.5
+    assert "stop requested" in str(caught.value)
+
+
+def test_a_stop_request_never_cuts_off_an_order_post() -> None:
+    """The order in flight finishes (DESIGN §6b): its answer arrives after the stop and is used."""
+    from bot.clock import SystemClock
+
+    slow = Trickler(trickle_head=False, byte_every=0.01)  # ~0.9 s for the whole body
+    stop = threading.Event()
+    http = client(slow, max_retries=0, clock=SystemClock(stop))
+    http._deadline = 30.0
+    threading.Timer(0.2, stop.set).start()
+    try:
+        reply = http.post("/trade/v2/orders", {"Amount": 1}, request_id="rid-2", order_reference="ref-2")
+    finally:
+        http.close()
+        slow.stop()
+    assert stop.is_set() and reply.body["Data"] == []
