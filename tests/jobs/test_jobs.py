@@ -17,6 +17,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import create_engine, text
 
 from bot.errors import AuthError, SaxoRetryable
+from bot.wiring import CYCLE_JOB_ID
 from jobs import events, runtime, trading_cycle
 from scheduler import misfire_grace_seconds
 
@@ -115,6 +116,26 @@ def test_heartbeat_logs_a_line(ctx, capsys) -> None:
     finally:
         logger.remove(sink)
     assert lines and "heartbeat: pid" in lines[0] and "dry run" in lines[0]
+    assert "next run none" in lines[0]  # no scheduler in this context
+
+
+def test_heartbeat_names_the_cycle_jobs_next_run_from_the_scheduler_on_the_context(ctx) -> None:
+    from loguru import logger
+
+    due = NOW + timedelta(minutes=1)
+    scheduler = BackgroundScheduler(timezone=UTC)
+    scheduler.add_job(trading_cycle.heartbeat, "interval", seconds=60, id=CYCLE_JOB_ID, next_run_time=due)
+    scheduler.start(paused=True)  # running, but nothing fires during the test
+    ctx.scheduler = scheduler
+    lines: list[str] = []
+    sink = logger.add(lines.append, format="{message}")
+    try:
+        assert ctx.next_cycle_at() == due
+        trading_cycle.heartbeat()
+    finally:
+        logger.remove(sink)
+        scheduler.shutdown(wait=False)
+    assert f"next run {due.isoformat()}" in lines[0]
 
 
 def test_stored_jobs_are_references_with_no_secret(tmp_path, monkeypatch) -> None:
