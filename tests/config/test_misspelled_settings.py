@@ -169,11 +169,12 @@ def test_cli_dry_runn_in_config_toml_exits_2_and_places_nothing(tmp_path: Path) 
         ({"LOG_FILE": "{tmp}/afile/bot.log"}, "LOG_FILE"),
         ({"CYCLE_INTERVAL_SECONDS": "0.2"}, "CYCLE_INTERVAL_SECONDS"),
         ({"TRADING_HOUR_MODE": "fixed"}, "TRADING_HOUR_MODE"),
+        ({"STRATEGY_PARAMS": '{"fast": 5, "slow": 1500}'}, "STRATEGY_PARAMS"),  # Saxo serves 1,200 bars at most
     ],
 )
 def test_cli_bad_values_exit_2_with_one_line(tmp_path: Path, env: dict[str, str], setting: str) -> None:
     (tmp_path / "afile").write_text("")
-    done = run_main(tmp_path, "--dry-run", **{k: v.format(tmp=tmp_path) for k, v in env.items()})
+    done = run_main(tmp_path, "--dry-run", **{k: v.replace("{tmp}", str(tmp_path)) for k, v in env.items()})
     assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and setting in lines[0] and "Traceback" not in done.stderr
