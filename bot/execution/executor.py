@@ -20,7 +20,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 from loguru import logger
 
@@ -35,6 +35,7 @@ from bot.errors import (
     SaxoRateLimited,
     SaxoRejected,
     SaxoRetryable,
+    StopRequested,
     StoreError,
 )
 from bot.execution.gateway import OrderGateway
@@ -51,6 +52,16 @@ if TYPE_CHECKING:
 # Seconds: an order not sent this long after its turn came is stale and never sent late (the client's rate budget
 # refuses to hold an order longer, the same figure).
 SEND_DEADLINE = ORDER_MAX_WAIT
+
+
+class _RowFields(TypedDict, total=False):
+    """What `_finish` may change on an order row besides its status (a subset of Store.update_order's fields)."""
+
+    order_id: str | None
+    error_code: str | None
+    error_message: str | None
+    precheck_result: str | None
+    estimated_cost: Decimal | None
 
 
 @dataclass
@@ -236,6 +247,9 @@ class OrderExecutor:
             self._finish(result, OrderStatus.PENDING, error_message="sent to Saxo; awaiting the answer")
         try:
             order_id = self.saxo.place(intent, self.account_key)
+        except StopRequested:  # SIGINT/SIGTERM during a wait before the POST (rate budget, pacing): never sent
+            self._not_sent_stopping(result)
+            return
         except SaxoRateLimited as exc:  # Saxo (or our own budget) refused it before it was taken
             waited = self.clock.monotonic() - turn
             if retried or waited + exc.reset_seconds > SEND_DEADLINE:
@@ -247,7 +261,11 @@ class OrderExecutor:
                 self._finish(result, OrderStatus.FAILED, error_code="Stale", error_message=message)
                 log.warning("{}", message)
                 return
-            self.clock.sleep(exc.reset_seconds)
+            try:
+                self.clock.sleep(exc.reset_seconds)
+            except StopRequested:
+                self._not_sent_stopping(result)
+                return
             log.warning("order hit a rate limit and was not taken; sending it again with the same request id")
             self._place(result, turn=turn)
             return
@@ -269,6 +287,10 @@ class OrderExecutor:
             return
         self._finish(result, OrderStatus.PLACED, order_id=order_id, error_message=None)
         log.success("placed {} {} {}: OrderId {}", intent.side, intent.amount, intent.item.symbol, order_id)
+
+    def _not_sent_stopping(self, result: OrderResult) -> None:
+        self._finish(result, OrderStatus.PRECHECKED, error_message="not sent: the bot is shutting down")
+        logger.warning("shutting down: {} not sent", result.intent.external_reference)
 
     def _lookup(self, result: OrderResult, log: Logger, cause: BotError) -> None:
         """After an unclear answer: `placed` (or `rejected`) when Saxo shows the order, else it stays `pending`.
@@ -322,11 +344,12 @@ class OrderExecutor:
         )
         log.warning("order found at Saxo: {}", trace.where)
 
-    def _finish(self, result: OrderResult, status: OrderStatus, **fields: object) -> None:
+    def _finish(self, result: OrderResult, status: OrderStatus, **fields: Unpack[_RowFields]) -> None:
         result.status = status
         result.order_id = fields.get("order_id", result.order_id)
         result.error_code = fields.get("error_code", result.error_code)
         result.error_message = fields.get("error_message", result.error_message)
-        if fields.get("estimated_cost") is not None:
-            result.estimated_cost = fields["estimated_cost"]
+        cost = fields.get("estimated_cost")
+        if cost is not None:
+            result.estimated_cost = cost
         self.store.update_order(result.row_id, status=status, **fields)

@@ -1,10 +1,9 @@
 """SIGTERM/SIGINT interrupt every wait of a running `python main.py` (issue 10 items 2 and 16).
 
-The bot runs as a real process against a simulator in this test process. Two instruments signal; an injected 429 on
-the first order POST leaves the trade group's rate limit used up for about a minute, so the second order waits in
-the client's budget. A stop request must end that wait at once, send no order afterwards and still shut down cleanly
-(before: SIGTERM killed `--single-cycle` outright, and the scheduler sat out the minute, then sent the order).
-A second signal exits at once even while a request is in flight.
+The bot runs as a real process against a simulator in this test process. An injected 429 leaves the trade group's
+rate limit used up for about a minute, so the next trade request waits in the client's budget. A stop request must
+end that wait at once, send no order afterwards and still shut down cleanly. A second signal exits at once even
+while a request is in flight.
 """
 
 from __future__ import annotations
@@ -42,7 +41,7 @@ def sim() -> Iterator[SimServer]:
         server.stop()
 
 
-def start(cwd: Path, sim: SimServer, *args: str) -> subprocess.Popen[str]:
+def start(cwd: Path, sim: SimServer, *args: str, **extra: str) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SAXO_") and k not in ("WATCHLIST", "DRY_RUN")}
     env.update(
         SAXO_ENV="sim",
@@ -53,6 +52,7 @@ def start(cwd: Path, sim: SimServer, *args: str) -> subprocess.Popen[str]:
         CYCLE_INTERVAL_SECONDS="3600",  # one cycle, then the scheduler idles
         LOG_LEVEL="DEBUG",
     )
+    env.update(extra)
     return subprocess.Popen(
         [sys.executable, str(ROOT / "main.py"), *args],
         cwd=cwd,
@@ -106,44 +106,67 @@ def stop_and_time(proc: subprocess.Popen[str], signum: int, timeout: float = 30)
     return time.monotonic() - sent, err
 
 
-@pytest.mark.parametrize(
-    ("args", "signum"),
-    [((), signal.SIGTERM), (("--single-cycle",), signal.SIGTERM), ((), signal.SIGINT)],
-    ids=["scheduler-SIGTERM", "single-cycle-SIGTERM", "scheduler-SIGINT"],
-)
-def test_a_stop_ends_the_rate_limit_wait_within_seconds_and_no_order_follows(
-    tmp_path: Path, sim: SimServer, args: tuple[str, ...], signum: int
+def assert_stopped_cleanly(proc: subprocess.Popen[str], elapsed: float, err: str) -> None:
+    assert elapsed < 5, f"took {elapsed:.1f} s to stop:\n{err[-3000:]}"
+    assert proc.returncode == 0, err[-3000:]
+    assert "abandoned" in err, err[-3000:]  # StopRequested ended a wait
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_scheduler_stop_ends_the_rate_limit_wait_after_a_429_on_the_order(
+    tmp_path: Path, sim: SimServer, signum: int
 ) -> None:
+    """Cycle 1's order POST meets a 429 (Session used up for about a minute: the order is dropped as stale); cycle 2
+    then waits in the client's budget for the trade group. Before: the scheduler sat that minute out on SIGTERM."""
     script_buys(sim)
     sim.control.queue_fault("429", method="POST", path="/trade/v2/orders")
-    proc = start(tmp_path, sim, *args)
+    proc = start(tmp_path, sim, CYCLE_INTERVAL_SECONDS="2")
     wait_until(lambda: served(sim, "429") == 1, proc, "429 on the order POST")
-    time.sleep(0.5)  # the second order now waits for the trade group's Session window (about 60 s)
+    wait_until(lambda: len(cycle_statuses(tmp_path)) >= 2, proc, "the second cycle")
+    time.sleep(1.0)  # cycle 2 is now waiting for the trade group's Session window (about 60 s)
     trade_before = sim.control.state()["requests"].get("trade", 0)
 
     elapsed, err = stop_and_time(proc, signum)
 
-    assert elapsed < 5, f"took {elapsed:.1f} s to stop:\n{err[-3000:]}"
-    assert proc.returncode == 0, err[-3000:]
+    assert_stopped_cleanly(proc, elapsed, err)
     state = sim.control.state()
-    assert state["orders"] == [], "an order reached the simulator"  # the 429 had no effect; nothing was re-sent
+    assert state["orders"] == [], "an order reached the simulator"
     assert state["requests"].get("trade", 0) == trade_before, "a trade request went out after the stop"
     assert "running" not in cycle_statuses(tmp_path)  # the interrupted cycle is recorded
-    assert "abandoned" in err or "stopped on request" in err or "not sent" in err, err[-3000:]
+
+
+def test_single_cycle_stop_ends_the_rate_limit_wait_and_sends_no_order(tmp_path: Path, sim: SimServer) -> None:
+    """A 429 on the quotes read makes `--single-cycle` wait about a minute before it reads again, prechecks and
+    places. Before: SIGTERM killed it outright (no summary, the cycle row left `running`)."""
+    script_buys(sim)
+    sim.control.queue_fault("429", method="GET", path_contains="/trade/v1/infoprices")
+    proc = start(tmp_path, sim, "--single-cycle")
+    wait_until(lambda: served(sim, "429") == 1, proc, "429 on the quotes read")
+    time.sleep(0.5)
+
+    elapsed, err = stop_and_time(proc, signal.SIGTERM)
+
+    assert_stopped_cleanly(proc, elapsed, err)
+    state = sim.control.state()
+    assert state["orders"] == [], "an order reached the simulator"
+    assert cycle_statuses(tmp_path) == ["error"]  # recorded, with the reason
+    assert "stopped on request" in err
 
 
 def test_a_second_signal_exits_at_once_while_a_request_hangs(tmp_path: Path, sim: SimServer) -> None:
-    # A read the simulator holds for 30 s: the first SIGTERM cannot cut a socket read short; the second exits now.
-    sim.control.queue_fault("timeout", method="GET", path_contains="/port/v1/balances", timeout_seconds=30)
+    # An order POST the simulator holds for 30 s: a stop never cuts an order POST short (its outcome would be
+    # unknown), so the first SIGTERM waits for the answer; the second exits now.
+    script_buys(sim)
+    sim.control.queue_fault("timeout", method="POST", path="/trade/v2/orders", timeout_seconds=30)
     proc = start(tmp_path, sim)
-    wait_until(lambda: served(sim, "timeout") == 1, proc, "the held balance read")
+    wait_until(lambda: served(sim, "timeout") == 1, proc, "the held order POST")
     proc.send_signal(signal.SIGTERM)
-    time.sleep(0.5)
-    assert proc.poll() is None, "the first signal should wait for the request in flight"
+    time.sleep(1.0)
+    assert proc.poll() is None, "the first signal should wait for the order POST in flight"
 
     elapsed, err = stop_and_time(proc, signal.SIGTERM)
 
     assert elapsed < 3, f"took {elapsed:.1f} s to exit after the second signal"
     assert proc.returncode == EXIT_INTERRUPTED, err[-3000:]
     assert "received again" in err
-    assert sim.control.state()["orders"] == []
+    assert sim.control.state()["orders"] == []  # the held POST had no effect (a "timeout" fault never places)
