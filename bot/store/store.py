@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Self
 
-from sqlalchemy import Connection, delete, false, insert, select, update
+from sqlalchemy import Connection, CursorResult, delete, false, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock, SystemClock
@@ -165,7 +165,7 @@ class Store:
             "host_pid": f"{self._host}:{os.getpid()}",
         }
         with self._write("start a cycle") as conn:
-            return int(conn.execute(insert(cycles).values(values)).inserted_primary_key[0])
+            return _new_id(conn.execute(insert(cycles).values(values)))
 
     def finish_cycle(
         self,
@@ -258,7 +258,7 @@ class Store:
             "updated_at": created,
         }
         with self._write(f"record an order for {record.instrument_id}") as conn:
-            return int(conn.execute(insert(orders).values(values)).inserted_primary_key[0])
+            return _new_id(conn.execute(insert(orders).values(values)))
 
     def update_order(self, row_id: int, **fields: Any) -> None:
         """Change an order row (status, order_id, precheck_result, estimated_cost, error_code, ...).
@@ -398,3 +398,11 @@ class Store:
                 end_day = parse_iso(iso(now) or "").date()
             rows = conn.execute(queries.daily(end_day, days)).mappings()
             return [DaySummary.from_row(row) for row in rows]
+
+
+def _new_id(result: CursorResult[Any]) -> int:
+    """The primary key an INSERT of one row generated."""
+    key = result.inserted_primary_key
+    if key is None:  # only for statements that are not a single-row INSERT
+        raise StoreError("the database returned no id for the new row")
+    return int(key[0])
