@@ -95,9 +95,14 @@ class ResilientJobStore(SQLAlchemyJobStore):
         return found
 
     def lookup_job(self, job_id: str) -> Job | None:
+        """Only for display (/health, the heartbeat's next run): unknown while the database does not answer."""
         if job_id in self._pending:
             return self._pending[job_id]
-        return super().lookup_job(job_id)
+        try:
+            return super().lookup_job(job_id)
+        except DBAPIError as exc:
+            self._failed(exc)
+            return None
 
     def shutdown(self) -> None:
         try:

@@ -78,6 +78,17 @@ def test_a_refused_write_waits_in_memory_and_is_written_once_the_lock_goes(store
     assert stored_next_run(path) == later  # really written to the file
 
 
+def test_a_lookup_while_locked_is_unknown_not_an_error(store_and_scheduler) -> None:
+    _store, scheduler, path = store_and_scheduler
+    holder = Holder(path)
+    holder.lock()
+    try:
+        assert scheduler.get_job("cycle") is None  # /health shows no next run instead of failing
+    finally:
+        holder.release()
+    assert scheduler.get_job("cycle") is not None
+
+
 def test_a_refused_removal_is_done_later(store_and_scheduler) -> None:
     store, scheduler, path = store_and_scheduler
     holder = Holder(path)
