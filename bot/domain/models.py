@@ -172,18 +172,6 @@ class Position:
 
 
 @dataclass(frozen=True, slots=True)
-class OpenOrder:
-    """A working order; only `order_id` and `external_reference` are relied on, the rest is None when absent."""
-
-    order_id: str
-    instrument_id: str | None
-    side: Side | None
-    amount: Decimal | None
-    status: str = ""
-    external_reference: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class InstrumentRules:
     """Order-size and duration rules from the instrument details."""
 

@@ -19,7 +19,6 @@ from bot.domain.models import (
     Balance,
     Bar,
     InstrumentRules,
-    OpenOrder,
     OrderIntent,
     Position,
     PrecheckOutcome,
@@ -114,10 +113,6 @@ class SaxoClient:
         params = {"FieldGroups": portfolio.NET_POSITION_FIELD_GROUPS}
         reply = self._http.get_all(portfolio.NET_POSITIONS_ME, params)
         return _parse(reply, portfolio.net_positions_from_rows, reply.body)
-
-    def open_orders(self) -> list[OpenOrder]:
-        reply = self._http.get_all(portfolio.ORDERS_ME)
-        return _parse(reply, portfolio.orders_from_rows, reply.body)
 
     # -- market data ---------------------------------------------------------------------------------------
 

@@ -14,16 +14,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from bot.domain.models import Account, Balance, OpenOrder, Position, Side, instrument_id
+from bot.domain.models import Account, Balance, Position, instrument_id
 from bot.saxo.wire import (
     as_dict,
     as_list,
     opt_decimal,
     opt_id,
-    opt_int,
     opt_str,
     req_decimal,
-    req_id,
     req_int,
     req_str,
     sub,
@@ -39,7 +37,6 @@ POSITION_FIELD_GROUPS = "PositionBase,PositionView"
 NET_POSITIONS_ME = "/port/v1/netpositions/me"
 NET_POSITION_FIELD_GROUPS = "NetPositionBase,NetPositionView"
 
-SIDES = {"Buy": Side.BUY, "Sell": Side.SELL}
 # Saxo's PositionStatus values of a position that no longer carries exposure; every other status counts.
 NO_EXPOSURE_STATUSES = frozenset({"Closed", "Square"})
 
@@ -160,23 +157,3 @@ def net_positions_from_rows(rows: list[Any]) -> dict[str, Position]:
         iid: Position(instrument_id=iid, amount=amount, exposure=exposure if amount != 0 else Decimal(0))
         for iid, (amount, exposure) in totals.items()
     }
-
-
-def orders_from_rows(rows: list[Any]) -> list[OpenOrder]:
-    """Working orders. Only OrderId and ExternalReference are used (to find an order again): nothing else is
-    required, and an instrument, side or amount Saxo leaves out (or spells in a way we do not know) is None."""
-    orders = []
-    for entry in rows:
-        row = as_dict(entry, "orders Data[]")
-        asset_type, uic = opt_str(row, "AssetType"), opt_int(row, "Uic")
-        orders.append(
-            OpenOrder(
-                order_id=req_id(row, "OrderId"),
-                instrument_id=instrument_id(asset_type, uic) if asset_type and uic is not None else None,
-                side=SIDES.get(opt_str(row, "BuySell") or ""),
-                amount=opt_decimal(row, "Amount"),
-                status=opt_str(row, "Status") or "",
-                external_reference=opt_str(row, "ExternalReference"),
-            )
-        )
-    return orders

@@ -36,7 +36,6 @@ from bot.domain.models import (
     Balance,
     Bar,
     InstrumentRules,
-    OpenOrder,
     Position,
     PrecheckOutcome,
     Quote,
@@ -91,12 +90,6 @@ METHODS = [
         (("GET", "/port/v1/balances", "port_v1_balances_me"),),
         lambda c: c.balance(ACCOUNT, "client-key"),
         lambda v: isinstance(v, Balance),
-    ),
-    Method(
-        "open_orders",
-        (("GET", "/port/v1/orders/me", "port_v1_orders_me"),),
-        lambda c: c.open_orders(),
-        lambda v: isinstance(v, list) and _all(OpenOrder)(v),
     ),
     Method(
         "account",

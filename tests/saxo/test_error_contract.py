@@ -137,12 +137,6 @@ METHODS = [
         lambda c: c.net_positions(),
     ),
     Method(
-        "open_orders",
-        "read",
-        (("GET", "/port/v1/orders/me", recorded("port_v1_orders_me")),),
-        lambda c: c.open_orders(),
-    ),
-    Method(
         "order_traces",
         "read",
         (
@@ -380,6 +374,6 @@ def test_401_twice_after_a_refresh_is_an_auth_error(rsps, clock, method):
 
 
 def test_the_token_is_sent_as_a_bearer_header(rsps, fresh):
-    rsps.add("GET", url("/port/v1/orders/me"), json={"Data": []})
-    fresh.open_orders()
+    rsps.add("GET", url("/port/v1/positions/me"), json={"Data": []})
+    fresh.positions()
     assert rsps.calls[0].request.headers["Authorization"] == f"Bearer {TOKEN}"

@@ -69,7 +69,7 @@ def test_recorded_fixture_next_link_is_followed(rsps, client):
         json={"Data": []},
         match=[matchers.query_param_matcher({"$top": "1", "$skip": "1"})],
     )
-    assert [o.order_id for o in client.open_orders()] == ["49318458"]
+    assert [row["OrderId"] for row in client.http.get_all("/port/v1/orders/me").body] == ["49318458"]
     assert len(rsps.calls) == 2
 
 
@@ -185,7 +185,7 @@ def test_the_token_never_appears_in_logs_exceptions_or_reprs(rsps, clock, logs):
     calls = [
         client.whoami,
         lambda: client.account(),
-        client.open_orders,
+        lambda: client.http.get_all("/port/v1/orders/me"),
         client.positions,
         lambda: client.balance("a", "c"),
         lambda: client.place(intent(), "a"),

@@ -7,14 +7,12 @@ from decimal import Decimal
 import pytest
 from responses import matchers
 
-from bot.domain.models import Side
 from bot.errors import ConfigError, SaxoBadResponse
 from tests.saxo.helpers import recorded, url
 
 ACCOUNTS = "/port/v1/accounts/me"
 CLIENTS = "/port/v1/clients/me"
 POSITIONS = "/port/v1/positions/me"
-ORDERS = "/port/v1/orders/me"
 FIXTURE_ACCOUNT = "LZTc7DdejXODf-WSl2aCyQ=="
 
 
@@ -177,30 +175,3 @@ def test_positions_of_the_wrong_shape_are_a_bad_response(rsps, client, row):
     rsps.add("GET", url(POSITIONS), json={"Data": [row]})
     with pytest.raises(SaxoBadResponse):
         client.positions()
-
-
-def test_open_orders_from_the_recorded_fixture(rsps, client):
-    rsps.add("GET", url(ORDERS), json=recorded("port_v1_orders_me"))
-    [order] = client.open_orders()
-    assert order.order_id == "49318458"
-    assert order.instrument_id == "FxSpot:21"
-    assert order.side is Side.BUY
-    assert order.amount == Decimal(250000)
-    assert order.status == "Working"
-    assert order.external_reference is None
-
-
-def test_open_orders_keep_the_external_reference(rsps, client):
-    row = recorded("port_v1_orders_me")["Data"][0]
-    row |= {"ExternalReference": "c9-FxSpot:21-SELL", "BuySell": "Sell"}
-    rsps.add("GET", url(ORDERS), json={"Data": [row]})
-    [order] = client.open_orders()
-    assert order.external_reference == "c9-FxSpot:21-SELL" and order.side is Side.SELL
-
-
-def test_an_order_with_an_unknown_side_still_reads_its_id_and_reference(rsps, client):
-    # The side is not used (orders are found again by OrderId/ExternalReference): an odd one must not fail the read.
-    row = recorded("port_v1_orders_me")["Data"][0] | {"BuySell": "Hold", "ExternalReference": "c9"}
-    rsps.add("GET", url(ORDERS), json={"Data": [row]})
-    [order] = client.open_orders()
-    assert (order.order_id, order.external_reference, order.side) == ("49318458", "c9", None)

@@ -109,20 +109,6 @@ def test_a_balance_with_only_total_value_parses(rsps, client) -> None:
     assert (balance.total_value, balance.cash_available, balance.currency) == (Decimal(1000), None, "")
 
 
-def test_open_orders_need_only_an_order_id(rsps, client) -> None:
-    rows = [{"OrderId": "1", "ExternalReference": "sb-1"}, {"OrderId": 2, "BuySell": "Buy"}]
-    rsps.add("GET", url("/port/v1/orders/me"), json={"Data": rows})
-    first, second = client.open_orders()
-    assert (first.order_id, first.external_reference, first.instrument_id, first.side, first.amount) == (
-        "1",
-        "sb-1",
-        None,
-        None,
-        None,
-    )
-    assert second.order_id == "2" and second.external_reference is None
-
-
 def test_positions_need_no_position_view_nor_position_id(rsps, client) -> None:
     rows = [{"PositionBase": {"AssetType": "Stock", "Uic": 211, "Amount": 5}}]
     rsps.add("GET", url(POSITIONS), json={"Data": rows})
