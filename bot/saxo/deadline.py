@@ -82,7 +82,8 @@ class Watchdog:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
                 self._thread.start()
-            self._wake.notify()
+            elif self._heap[0][2] is guard:  # the watchdog sleeps until the earliest deadline: this is earlier
+                self._wake.notify()
         previous, _current.guard = getattr(_current, "guard", None), guard
         try:
             yield guard
