@@ -6,7 +6,7 @@ function of its seed. Prints one line per instrument (new bars, bars stored, ran
 progress bar on stderr when it is a terminal.
 
 Exit 0 when every instrument downloaded, 1 when one failed (the others are still stored), 2 bad settings or
-`--days`, 3 authentication gone.
+`--days`, 3 authentication gone, 130 interrupted by Ctrl+C (what was fetched is kept).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.errors import ConfigError, StoreError
 from bot.history.bar_store import BarStore
 from bot.history.download import Downloader, Fetched, Progress, default_days
+from bot.ops.stopping import EXIT_INTERRUPTED
 from bot.strategies import load_strategy
 
 if TYPE_CHECKING:
@@ -70,6 +71,9 @@ def run_download(
     except StoreError as exc:
         print(f"saxo-bot: download: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl+C: every page fetched is already saved
+        print("\nsaxo-bot: download interrupted; the bars fetched are kept, run it again to finish", file=sys.stderr)
+        return EXIT_INTERRUPTED
     finally:
         saxo.close()
         store.dispose()

@@ -140,3 +140,36 @@ def test_main_download_in_local_mode_uses_the_embedded_simulator(tmp_path: Path)
     assert lines[1].startswith("EURUSD (FxSpot:21): ") and lines[2].startswith("GBPUSD (FxSpot:31): ")
     assert lines[-1].endswith("0 of 2 instruments failed")
     assert (tmp_path / "run" / "data" / "bars.db").is_file()
+
+
+def test_ctrl_c_exits_130_and_keeps_the_pages_fetched(
+    sim: SimServer,
+    clock: RecordingClock,
+    bot_env: dict[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bot.saxo import SaxoClient
+
+    real = SaxoClient.bars_up_to
+    calls: list[int] = []
+
+    def interrupted(self: SaxoClient, *args: object, **kwargs: object) -> object:
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(SaxoClient, "bars_up_to", interrupted)
+
+    code, _ = run(sim, clock, 1, watchlist=WATCHLIST[:1])
+
+    assert code == 130
+    assert "download interrupted; the bars fetched are kept" in capsys.readouterr().err
+    store = BarStore(f"sqlite:///{tmp_path / 'bars.db'}")
+    try:
+        assert store.span("FxSpot:21", 1).count == 1199
+        assert store.coverage("FxSpot:21", 1) is None
+    finally:
+        store.dispose()
