@@ -6,7 +6,7 @@
       signal_already_acted / orders_needing_reconciliation                             idempotency
       day_baseline / set_day_baseline / add_event / mark_interrupted_cycles
       history / cycle_detail / daily_summary                                           reads
-      ping / dispose
+      dispose
 
 Every database failure is raised as `bot.errors.StoreError`.
 """

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Self
 
-from sqlalchemy import Connection, CursorResult, delete, false, insert, select, update
+from sqlalchemy import Connection, CursorResult, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock, SystemClock
@@ -134,20 +134,6 @@ class Store:
     def _recreate_if_file_changed(self) -> None:
         """The SQLite file was deleted or replaced while running: reconnect, recreate and migrate, no restart."""
         self._file.reopen_if_changed(self.url, self.engine.dispose, self.migrate)
-
-    def ping(self) -> None:
-        """Prove the database can be written now: an empty DELETE in a transaction that is rolled back.
-
-        Raises StoreError when the database is unreachable, locked past the busy timeout, read-only or
-        not migrated.
-        """
-        with (
-            translate_errors(self._url, "reach the database for writing"),
-            self.engine.connect() as conn,
-            conn.begin() as txn,
-        ):
-            conn.execute(delete(events).where(false()))
-            txn.rollback()
 
     def dispose(self) -> None:
         self.engine.dispose()

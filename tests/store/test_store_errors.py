@@ -41,7 +41,6 @@ def every_write(store: Store) -> list:
         lambda: store.set_day_baseline("2026-11-24", Decimal(1), "USD", T0),
         lambda: store.add_event("startup", "hello", at=T0),
         lambda: store.mark_interrupted_cycles(T0),
-        store.ping,
     ]
 
 
@@ -77,12 +76,9 @@ def test_locked_database_fails_after_the_busy_timeout_and_recovers(db_file: Path
         assert time.monotonic() - started < 2
         assert "could not start a cycle" in str(caught.value)
         with pytest.raises(StoreError, match="locked"):
-            store.ping()
-        with pytest.raises(StoreError, match="locked"):
             store.add_event("store_error", "x", at=T0)
         assert len(store.history()) == 1  # WAL: readers are not blocked by the writer
         holder.execute("ROLLBACK")
-        store.ping()
         assert store.start_cycle(started_at=at(60), dry_run=False, hours_mode="always", instruments=1) == 2
     finally:
         holder.close()
@@ -125,8 +121,6 @@ def test_postgres_unreachable_without_leaking_the_password() -> None:
 
 def test_not_migrated_database(tmp_path: Path) -> None:
     with Store(f"sqlite:///{tmp_path}/empty.db") as store:
-        with pytest.raises(StoreError, match="no such table"):
-            store.ping()
         with pytest.raises(StoreError, match="could not start a cycle"):
             store.start_cycle(started_at=T0, dry_run=False, hours_mode="always", instruments=1)
         with pytest.raises(StoreError):
