@@ -1,0 +1,246 @@
+"""The backtest loop: the live decide -> plan -> risk code stepped over historical bars (DESIGN §6d).
+
+Only the broker (`SimBroker`) and the clock (each bar's end) are replaced. Per bar, in time order across the
+watchlist:
+
+1. orders decided on an instrument's previous bar fill at this bar's open (`SimBroker.fill`);
+2. the strategy sees a `Snapshot` whose `now` is this bar's end and whose bars are the last `bars_needed` up to
+   and including this one (never a later bar: no look-ahead; a bounded window: cost linear in bars);
+3. a BUY/SELL goes through `plan_order` (ALLOW_SHORT, rounding, minimum size) and, with the other instruments'
+   orders of the same bar, through `check_orders` (the four risk limits) as one live cycle would;
+4. a signal (instrument, side, signal bar) is acted on once, as the live `orders` table ensures;
+5. the equity is marked at this bar's close.
+
+What is pure is done once before the loop (closes, opens, the merged timeline).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from itertools import repeat
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from bot.backtest.broker import SimBroker
+from bot.backtest.metrics import compute_metrics
+from bot.backtest.result import BacktestResult
+from bot.domain import Bar, Decision, InstrumentRules, OrderIntent, Side, Signal, Snapshot, WatchItem
+from bot.execution.planner import NoOrder, plan_order
+from bot.history.source import BarSource
+from bot.risk import RiskLimits, check_orders, unit_value
+from bot.strategies import LoadedStrategy
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+
+REQUEST_ID = "backtest"  # plan_order needs one; nothing is sent
+
+
+@dataclass(frozen=True)
+class BacktestConfig:
+    cash: float = 100_000.0
+    commission: float = 0.0  # fraction of the traded value per fill
+    spread_bps: float = 0.0  # full bid/ask spread in basis points; half is paid on each fill
+    allow_short: bool = False
+    default_quantity: Decimal = Decimal(1)
+    limits: RiskLimits = field(default_factory=lambda: RiskLimits(20, 10, Decimal(50), Decimal(0)))
+    timezone: str = "UTC"  # the trading day of DAILY_LOSS_LIMIT
+    currency: str = ""  # the account currency for exposure estimates ("" = the price's currency)
+
+    @classmethod
+    def from_settings(cls, s: Settings, *, cash: float, commission: float, spread_bps: float) -> BacktestConfig:
+        """The live settings: ALLOW_SHORT, DEFAULT_QUANTITY, the four risk limits, TIMEZONE."""
+        limits = RiskLimits(
+            s.max_open_positions, s.max_orders_per_cycle, s.max_exposure_pct_per_asset_type, s.daily_loss_limit
+        )
+        return cls(cash, commission, spread_bps, s.allow_short, s.default_quantity, limits, s.timezone)
+
+
+def default_rules(item: WatchItem, quantity: Decimal) -> InstrumentRules:
+    """Rules under which the configured quantity trades as it is (historical bars carry no instrument details)."""
+    exponent = quantity.as_tuple().exponent
+    decimals = max(0, -exponent) if isinstance(exponent, int) else 0
+    return InstrumentRules(item.id, amount_decimals=decimals)
+
+
+def load_series(
+    source: BarSource,
+    items: Sequence[WatchItem],
+    horizon: int,
+    start: datetime | None,
+    end: datetime | None,
+    warmup: int,
+) -> dict[str, list[Bar]]:
+    """Each instrument's bars in [start, end), preceded by up to `warmup` earlier bars for the strategy's window."""
+    series: dict[str, list[Bar]] = {}
+    for item in items:
+        bars = source.bars(item, horizon, start, end)
+        if start is not None and warmup > 0:
+            bars = source.bars(item, horizon, None, start)[-warmup:] + bars
+        series[item.id] = bars
+    return series
+
+
+def run_backtest(
+    strategy: LoadedStrategy,
+    items: Sequence[WatchItem],
+    series: Mapping[str, Sequence[Bar]],
+    config: BacktestConfig,
+    *,
+    start: datetime | None = None,
+    rules: Mapping[str, InstrumentRules] | None = None,
+    on_decision: Callable[[Decision], None] | None = None,
+) -> BacktestResult:
+    """Step through `series` (instrument_id -> bars, oldest first); bars before `start` only feed the window."""
+    items = list(items)
+    horizon, window = strategy.horizon, strategy.bars_needed
+    span = timedelta(minutes=horizon)
+    bars = [tuple(series.get(item.id, ())) for item in items]
+    closes = [[bar.close for bar in b] for b in bars]
+    opens = [[bar.open for bar in b] for b in bars]
+    ids = [item.id for item in items]
+    quantities = [item.quantity or config.default_quantity for item in items]
+    item_rules = [
+        (rules or {}).get(item.id) or default_rules(item, q) for item, q in zip(items, quantities, strict=True)
+    ]
+    steps = _timeline(bars, start)
+    decide, hold, buy = strategy.decide, Signal.HOLD, Signal.BUY
+    tz = ZoneInfo(config.timezone) if config.limits.daily_loss_limit > 0 else None
+
+    broker = SimBroker(
+        config.cash, commission=config.commission, spread_bps=config.spread_bps, currency=config.currency
+    )
+    risk = _Risk(config, items, item_rules, broker)
+    result = _empty_result(strategy, config.cash)
+    last_close = risk.last_close
+    pending: dict[int, OrderIntent] = {}
+    acted: set[tuple[str, Side, datetime | None]] = set()
+    add_time, add_value = result.equity_times.append, result.equity_values.append
+    exposed = 0
+    day, day_start = None, None
+    for time, events in steps:
+        for k, i in events:  # 1. last bar's orders fill at this open; closes are known at this bar's end
+            last_close[ids[k]] = closes[k][i]
+            if pending:
+                intent = pending.pop(k, None)
+                if intent is not None:
+                    price = opens[k][i] or closes[k][i - 1]  # no open in the data: the previous close
+                    broker.fill(ids[k], intent.side, intent.amount, price, time, intent.signal_bar_time or time)
+        equity = broker.equity(last_close) if broker.floats else broker.cash
+        if tz is not None:
+            today = time.astimezone(tz).date()
+            if today != day:
+                day, day_start = today, equity
+        intents: list[OrderIntent] = []
+        now = time + span
+        for k, i in events:  # 2. decide on bars up to this one (never a later one), 3. plan
+            lo = i - window + 1
+            snapshot = Snapshot(items[k], now, None, bars[k][lo if lo > 0 else 0 : i + 1], horizon)
+            try:
+                decision = decide(snapshot)
+            except Exception as exc:  # as live: a strategy error skips this instrument, the others go on
+                result.strategy_errors += 1
+                result.first_error = result.first_error or f"{ids[k]} at {time}: {type(exc).__name__}: {exc}"
+                continue
+            if on_decision is not None:
+                on_decision(decision)
+            if decision.signal is hold:
+                continue
+            result.signals += 1
+            side = Side.BUY if decision.signal is buy else Side.SELL
+            if (ids[k], side, decision.bar_time) in acted:  # acted on once, as the live `orders` table ensures
+                continue
+            planned = plan_order(
+                decision,
+                items[k],
+                broker.position(ids[k]),
+                item_rules[k],
+                cycle_id=0,
+                allow_short=config.allow_short,
+                quantity=quantities[k],
+                request_id=REQUEST_ID,
+            )
+            if not isinstance(planned, NoOrder):
+                intents.append(planned)
+        if intents:  # 4. the risk limits over this bar's orders, as over one live cycle's
+            for k, intent in risk.approve(intents, equity, day_start, result):
+                pending[k] = intent
+                acted.add((intent.instrument_id, intent.side, intent.signal_bar_time))
+        if broker.floats:
+            exposed += 1
+        add_time(time)
+        add_value(equity)
+    stepped = sum(map(len, (events for _, events in steps)))
+    return _finish(result, config.cash, broker, pending, last_close, stepped, exposed)
+
+
+class _Risk:
+    """`check_orders` fed from the simulation: positions with exposure at the last close, equity as TotalValue."""
+
+    def __init__(
+        self, config: BacktestConfig, items: list[WatchItem], rules: list[InstrumentRules], broker: SimBroker
+    ) -> None:
+        self.config, self.items, self.rules, self.broker = config, items, rules, broker
+        self.position_of = {item.id: k for k, item in enumerate(items)}
+        self.last_close: dict[str, float] = {}
+
+    def unit(self, iid: str) -> Decimal:
+        k = self.position_of[iid]
+        return unit_value(self.items[k], self.last_close[iid], self.config.currency, self.rules[k].currency)
+
+    def approve(
+        self, intents: list[OrderIntent], equity: float, day_start: float | None, result: BacktestResult
+    ) -> list[tuple[int, OrderIntent]]:
+        """The approved orders (a blocked flip cut down to its closing part), by watchlist position."""
+        units = {iid: self.unit(iid) for iid in {i.instrument_id for i in intents} | set(self.broker.positions)}
+        portfolio = self.broker.portfolio(equity, units, day_start)
+        verdict = check_orders(intents, portfolio, self.config.limits, units)
+        result.blocked += len(verdict.blocked)
+        return [(self.position_of[intent.instrument_id], intent) for intent in verdict.approved]
+
+
+def _timeline(
+    bars: list[tuple[Bar, ...]], start: datetime | None
+) -> list[tuple[datetime, tuple[tuple[int, int], ...]]]:
+    """Every bar time from `start` on, with the (instrument, bar index) pairs that have a bar then."""
+    if len(bars) == 1:  # the common case, built at C speed
+        times = [bar.time for bar in bars[0]]
+        first = bisect_left(times, start) if start is not None else 0
+        pairs = zip(repeat(0), range(first, len(times)), strict=False)
+        return list(zip(times[first:], zip(pairs, strict=False), strict=True))
+    by_time: dict[datetime, list[tuple[int, int]]] = {}
+    for k, series in enumerate(bars):
+        for i, bar in enumerate(series):
+            if start is None or bar.time >= start:
+                by_time.setdefault(bar.time, []).append((k, i))
+    return [(time, tuple(events)) for time, events in sorted(by_time.items())]
+
+
+def _empty_result(strategy: LoadedStrategy, cash: float) -> BacktestResult:
+    params = strategy.params.model_dump(mode="json") if hasattr(strategy.params, "model_dump") else {}
+    metrics = compute_metrics(cash, [], [], [], 0)
+    return BacktestResult(strategy.name, params, None, None, 0, metrics, [], [], [])
+
+
+def _finish(
+    result: BacktestResult,
+    cash: float,
+    broker: SimBroker,
+    pending: dict[int, OrderIntent],
+    last_close: dict[str, float],
+    stepped: int,
+    exposed: int,
+) -> BacktestResult:
+    trades = sorted(broker.closed + broker.open_trades(last_close), key=lambda t: (t.entry_time, t.instrument_id))
+    result.trades = trades
+    result.fills = broker.fills
+    result.unfilled = list(pending.values())
+    result.bars = stepped
+    if result.equity_times:
+        result.start, result.end = result.equity_times[0], result.equity_times[-1]
+    result.metrics = compute_metrics(cash, result.equity_times, result.equity_values, trades, exposed)
+    return result
