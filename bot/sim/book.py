@@ -37,13 +37,22 @@ class Order:
     amount: float
     order_type: str
     duration: str
-    status: str  # "Working" | "Filled" | "Cancelled"
+    status: str  # "Working" | "NotWorking" (a leg waiting for its entry) | "Filled" | "Cancelled" | "Expired"
     time: float
-    price: float | None = None  # limit price
+    price: float | None = None  # limit or stop price (a trailing stop's current level)
     fill_price: float | None = None
     external_reference: str | None = None
     request_id: str | None = None
     manual_order: bool = False
+    relation: str = "StandAlone"  # OrderRelation: StandAlone | IfDoneMaster | IfDoneSlave | IfDoneSlaveOco | Oco
+    parent_id: str | None = None  # a related leg: its entry order
+    trailing_distance: float | None = None  # TrailingStopDistanceToMarket
+    trailing_step: float | None = None  # TrailingStopStep
+    related_position_id: str | None = None  # a leg, once its entry filled: the position it closes
+    activated_at: float | None = None  # since when it is evaluated against prices
+    done_at: float | None = None  # filled, cancelled or expired at
+    done_log: str | None = None  # the LogId of that last order-log entry
+    expires_at: float | None = None  # GoodTillDate
 
 
 class Book:
@@ -94,31 +103,54 @@ class Book:
     def fill(self, draft: Order, cash_delta: float) -> Order:
         """Record a market order filled at `draft.fill_price` (its id is given here): a new position, the cash."""
         with self.lock:
-            order = replace(draft, order_id=self._order_id(), status="Filled")
-            signed = order.amount if order.buy_sell == "Buy" else -order.amount
-            price = float(order.fill_price or 0.0)
-            self.positions.append(
-                Position(self._position_id(), order.inst, signed, price, order.time, order.order_id,
-                         order.external_reference)
-            )  # fmt: skip
+            order = replace(draft, order_id=self._order_id(), status="Filled", done_at=draft.time)
             self.orders.append(order)
-            self.cash += cash_delta
+            self._open(order, order.time, cash_delta)
             return order
 
-    def add_working(self, draft: Order) -> Order:
-        """Record a resting (limit) order; the simulator never fills these."""
+    def _open(self, order: Order, t: float, cash_delta: float) -> Position:
+        signed = order.amount if order.buy_sell == "Buy" else -order.amount
+        price = float(order.fill_price or 0.0)
+        position = Position(self._position_id(), order.inst, signed, price, t, order.order_id,
+                            order.external_reference)  # fmt: skip
+        self.positions.append(position)
+        self.cash += cash_delta
+        return position
+
+    def add(self, draft: Order) -> Order:
+        """Record an order that is not filled at once (working, or a leg waiting for its entry); its id is given
+        here."""
         with self.lock:
-            order = replace(draft, order_id=self._order_id(), status="Working")
+            order = replace(draft, order_id=self._order_id())
             self.orders.append(order)
             return order
 
-    def cancel(self, order_id: str) -> bool:
+    def find(self, order_id: str) -> Order | None:
         with self.lock:
-            for i, order in enumerate(self.orders):
-                if order.order_id == order_id and order.status == "Working":
-                    self.orders[i] = replace(order, status="Cancelled")
-                    return True
-            return False
+            return next((o for o in self.orders if o.order_id == order_id), None)
+
+    def put(self, order: Order) -> None:
+        """Replace the order of the same id."""
+        with self.lock:
+            for i, known in enumerate(self.orders):
+                if known.order_id == order.order_id:
+                    self.orders[i] = order
+                    return
+            raise KeyError(order.order_id)
+
+    def close_order(self, order: Order, status: str, t: float) -> Order:
+        """Mark a working order filled, cancelled or expired at `t`, with a fresh order-log id (one order id is
+        used up for it, so LogIds keep growing with time)."""
+        with self.lock:
+            done = replace(order, status=status, done_at=t, done_log=str(int(self._order_id()) * 10 + 2))
+            self.put(done)
+            return done
+
+    def fill_working(self, order: Order, price: float, t: float, cash_delta: float) -> tuple[Order, Position]:
+        """A working order filled at `price` at time `t`: a new position, the cash."""
+        with self.lock:
+            done = self.close_order(replace(order, fill_price=price), "Filled", t)
+            return done, self._open(done, t, cash_delta)
 
     def set_position(self, inst: Instrument, amount: float, price: float, cash_delta: float, now: float) -> None:
         """Replace the instrument's positions by one of `amount` (0 removes them) opened at `price`."""
@@ -138,5 +170,6 @@ class Book:
             return self.cash, list(self.positions), list(self.orders)
 
     def working(self) -> list[Order]:
+        """Orders that may still fill: working ones and legs waiting for their entry."""
         with self.lock:
-            return [o for o in self.orders if o.status == "Working"]
+            return [o for o in self.orders if o.status in ("Working", "NotWorking")]

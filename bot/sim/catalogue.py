@@ -17,6 +17,10 @@ FX_MARKET = ("DayOrder", "ImmediateOrCancel", "FillOrKill")
 STOCK_MARKET = ("DayOrder",)
 FORWARD_MARKET = ("ImmediateOrCancel", "FillOrKill")  # Market without DayOrder, as FxForwards at Saxo
 LIMIT_DURATIONS = ("DayOrder", "GoodTillCancel", "GoodTillDate")
+# What the simulator executes; Stop (at Saxo, a stop that triggers on the quote) is offered for FX only, so that
+# an instrument without it exists (REFERENCE pitfall 11: some lack Stop and need StopIfTraded).
+FX_ORDER_TYPES = ("Market", "Limit", "Stop", "StopIfTraded", "TrailingStopIfTraded")
+SECURITY_ORDER_TYPES = ("Market", "Limit", "StopIfTraded", "TrailingStopIfTraded")
 BIDASK_TYPES = frozenset({"FxSpot", "FxCrypto", "FxForwards", "CfdOnIndex", "CfdOnFutures"})
 CASH_TYPES = frozenset({"Stock", "Etf"})  # settled in cash: buys need cash, no shorting
 # fmt: off
@@ -62,6 +66,9 @@ class Instrument:
     lot_size: float | None = None
     lot_size_type: str = "NotUsed"
     volume: int = 0  # typical volume per minute (securities)
+    order_types: tuple[str, ...] = FX_ORDER_TYPES  # SupportedOrderTypes
+    tick_scheme: tuple[tuple[float, float], ...] = ()  # TickSizeScheme elements (HighPrice, TickSize), ascending
+    scheme_default_tick: float = 0.0  # TickSizeScheme.DefaultTickSize: above the last HighPrice
 
     @property
     def key(self) -> str:
@@ -87,6 +94,18 @@ class Instrument:
     def exposure_currency(self) -> str:
         return self.base or self.currency
 
+    def tick_at(self, price: float) -> float:
+        """The tick size for an order at `price`: the first scheme element whose HighPrice is not below it,
+        else the default tick (TickSizeScheme.DefaultTickSize, or TickSize when there is no scheme)."""
+        for high, tick in self.tick_scheme:
+            if price <= high:
+                return tick
+        return self.default_tick
+
+    @property
+    def default_tick(self) -> float:
+        return self.scheme_default_tick if self.tick_scheme else self.tick
+
     def durations(self, order_type: str) -> tuple[str, ...]:
         return self.market_durations if order_type == "Market" else LIMIT_DURATIONS
 
@@ -104,7 +123,7 @@ def _crypto(uic: int, pair: str, name: str, price: float, spread: float, min_siz
 
 _SECURITY = {"exchange": "NASDAQ", "decimals": 2, "fmt": "Normal", "spread": 0.01, "vol": 0.00035, "min_size": 1,
              "increment": 1, "default_amount": 100, "market_durations": STOCK_MARKET, "schedule": "us_stock",
-             "lot_size": 1}  # fmt: skip
+             "lot_size": 1, "order_types": SECURITY_ORDER_TYPES}  # fmt: skip
 
 
 def _stock(uic: int, symbol: str, name: str, price: float, **overrides: Any) -> Instrument:
@@ -132,7 +151,8 @@ FIXED: tuple[Instrument, ...] = (
                vol=0.0002, min_size=1, increment=1, default_amount=10, schedule="globex"),
     _stock(4940, "7203:xtks", "Toyota Motor Corp.", 2900.0, currency="JPY", exchange="TSE", decimals=0, spread=1.0,
            vol=0.0004, min_size=100, increment=100, lot_size=100, lot_size_type="OddLotsNotAllowed",
-           schedule="xtks", volume=50000),
+           schedule="xtks", volume=50000, tick_scheme=((3000.0, 1.0), (5000.0, 5.0)),
+           scheme_default_tick=10.0),
 )
 # fmt: on
 

@@ -5,6 +5,7 @@ HTTP (no token needed; JSON bodies use the keyword names of the Python methods):
     POST   /__sim/faults/queue    queue_fault(kind, method, path_contains, count, timeout_seconds, path)
     DELETE /__sim/faults          clear_faults()
     POST   /__sim/script          script_cross(instrument_key, direction, horizon)
+    POST   /__sim/price           move_price(instrument_key, mid=None, change_percent=None)
     GET    /__sim/state           state()
     POST   /__sim/reset           reset()
     POST   /__sim/clock           set_clock_offset(seconds), or {"at": ISO} (set_clock) or {"advance": seconds}
@@ -19,6 +20,7 @@ from __future__ import annotations
 import json
 from typing import Any, cast
 
+from bot.sim import working
 from bot.sim.catalogue import Instrument
 from bot.sim.config import iso, parse_iso
 from bot.sim.core import SimCore
@@ -69,6 +71,22 @@ class SimControl:
     def script_cross(self, instrument_key: str, direction: str, horizon: int = 1) -> None:
         """Make the 5/20 SMA of closes cross up/down on the last completed bar of `horizon` minutes."""
         self._core.market.script_cross(self._instrument(instrument_key), direction, int(horizon), self._core.now())
+
+    def move_price(
+        self, instrument_key: str, mid: float | None = None, change_percent: float | None = None
+    ) -> dict[str, Any]:
+        """Make the instrument's mid jump, from now on, to `mid` or by `change_percent` (e.g. -1.5); later prices
+        follow the walk from there. Working orders see the jump at the next request (or state()). Answers the new
+        quote."""
+        core, inst = self._core, self._instrument(instrument_key)
+        now = core.now()
+        current = core.market.quote(inst, now)[2]
+        if (mid is None) == (change_percent is None):
+            raise ValueError("give exactly one of mid and change_percent")
+        target = float(mid) if mid is not None else current * (1 + float(change_percent or 0) / 100)
+        core.market.move_to(inst, target, now)
+        bid, ask, new_mid = core.market.quote(inst, now)
+        return {"Bid": bid, "Ask": ask, "Mid": new_mid}
 
     def set_position(self, instrument_key: str, amount: float) -> None:
         """Make the instrument's net position `amount` (one position at the current mid; cash pays for it)."""
@@ -123,6 +141,7 @@ class SimControl:
         core = self._core
         now = core.now()
         core.book.roll_day(now)
+        working.evaluate(core, now)
         cash, positions, orders = core.book.snapshot()
         net: dict[str, float] = {}
         for pos in positions:
@@ -147,6 +166,9 @@ class SimControl:
                     "Amount": o.amount,
                     "OrderType": o.order_type,
                     "Status": o.status,
+                    "Price": o.price,
+                    "OrderRelation": o.relation,
+                    "ParentId": o.parent_id,
                     "FillPrice": o.fill_price,
                     "Time": iso(o.time, ms=True),
                 }
@@ -203,6 +225,7 @@ class SimControl:
             ("POST", "/__sim/faults/queue"): self.queue_fault,
             ("DELETE", "/__sim/faults"): self.clear_faults,
             ("POST", "/__sim/script"): self.script_cross,
+            ("POST", "/__sim/price"): self.move_price,
             ("GET", "/__sim/state"): self.state,
             ("POST", "/__sim/reset"): self.reset,
             ("POST", "/__sim/position"): self.set_position,

@@ -89,6 +89,7 @@ class SimCore:
         self.trade_level = "OrdersOnly"
         self.view_lag = float(config.view_lag_seconds)
         self.caches: dict[str, Any] = {}  # per-simulator caches owned by handlers (e.g. chart rows)
+        self.orders_checked_at = self.clock.time()  # working orders are evaluated up to here (working.py)
         self.base_url = ""  # set by the server once it knows its port
 
     def now(self) -> float:
@@ -125,6 +126,7 @@ class SimCore:
         self.faults.served.clear()
         self.stats.reset()
         self.caches.clear()
+        self.orders_checked_at = self.clock.time()
         with self.recent_lock:
             self.recent.clear()
         self.trade_level = "OrdersOnly"

@@ -1,7 +1,8 @@
 """What happens to one request before and after its handler: the gateway in front of the OpenAPI.
 
 Order for /sim/openapi/...: count it -> token (401, empty body) -> injected fault (most kinds answer here, with no
-effect) -> rate limits (429, no effect) -> end-of-day netting if the date changed -> handler -> rate-limit and
+effect) -> rate limits (429, no effect) -> end-of-day netting if the date changed -> working orders
+worked against the prices since the last request (working.py) -> handler -> rate-limit and
 X-Request-ID headers -> faults that act after the handler (truncated_json, *_after_commit).
 /authorize and /token (the logon service) take faults too, but no token and no rate limits.
 The server adds X-Correlation and Content-Length to every answer; `Action.delay` is the time to hold it.
@@ -13,6 +14,7 @@ import logging
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from bot.sim import working
 from bot.sim.core import SimCore
 from bot.sim.faults import AFTER_COMMIT, Fault
 from bot.sim.routes import OPEN_PATHS, dispatch, is_order_placement, service_group
@@ -105,6 +107,7 @@ def handle(core: SimCore, method: str, target: str, headers: dict[str, str], bod
             latency,
         )
     core.book.roll_day(now)
+    working.evaluate(core, now)  # stops, limits and trailing stops crossed since the last request fill first
     request = Request(method, sub, Query(split.query), headers, body, now, core.base_url, session)
     try:
         response = dispatch(core, request)

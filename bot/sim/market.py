@@ -10,6 +10,7 @@ Bar i of horizon h covers [i*h*60, (i+1)*h*60) UTC. Open = mid at its start, Clo
 the forming bar), High/Low = Open/Close widened by hashed wicks. The quote is mid(now) +/- half the spread, i.e. the
 latest value of the forming bar of every horizon. `script_cross` reshapes the last completed bars of one horizon
 and shifts the path from the forming bar on, so quotes stay next to the scripted last close.
+`move_to` shifts the path from an instant on, so the mid jumps there (tests drive a price through a stop with it).
 Costs (one core, CPython 3.11): a quote ~20-40 us; the first 1200 bars of an instrument and horizon ~15-25 ms
 (then cached); later bars only extend the cache.
 """
@@ -186,6 +187,10 @@ class Market:
     def mid(self, inst: Instrument, t: float) -> float:
         return self._mids(inst, [t])[0]
 
+    def mids(self, inst: Instrument, times: list[float]) -> list[float]:
+        """Mid prices at many instants in one pass (working orders walk the path with these)."""
+        return self._mids(inst, times)
+
     def quote(self, inst: Instrument, t: float) -> tuple[float, float, float]:
         """(bid, ask, mid) at time t, rounded as Saxo would show them."""
         bid, ask = bid_ask(inst, self.mid(inst, t))
@@ -299,6 +304,17 @@ class Market:
         if delta:
             self._shifts.setdefault(inst.key, []).append((start, delta))
         self._forget(inst)
+
+    def move_to(self, inst: Instrument, mid: float, now: float) -> None:
+        """Shift the path from `now` on so that the mid at `now` is `mid` (a jump; later moves follow the walk)."""
+        if mid <= 0:
+            raise ValueError("the mid price must be positive")
+        with self._lock:
+            delta = math.log(mid / self.mid(inst, now))
+            if delta:
+                self._shifts.setdefault(inst.key, []).append((now, delta))
+            self._forget(inst)
+            self.data_version += 1
 
     def _forget(self, inst: Instrument) -> None:
         for key in [k for k in list(self._bounds) if k[0] == inst.key]:  # list(): other threads may add keys

@@ -6,8 +6,12 @@
 3. Business rules -> placement: 400 {"ErrorInfo": {...}}; precheck: 200 {"PreCheckResult": "Error", "ErrorInfo"}.
    A cash-settled buy beyond the cash gets `InsufficentCash` (sic): placement rejects it, precheck answers
    "Ok" with the ErrorInfo and the costs, as Saxo does.
-Market orders fill at once at the ask (buy) or bid (sell). Limit orders rest as working orders and are never
-filled; other order types are refused with `OrderTypeNotSupported` (the simulator's code).
+Market orders fill at once at the ask (buy) or bid (sell). Limit, Stop, StopIfTraded and TrailingStopIfTraded
+orders rest as working orders (working.py fills them against the price walk); the request's shape and the price
+rules are in tickets.py. An entry may carry related `Orders` (one or two legs): the answer is
+{"OrderId", "Orders": [{"OrderId"}, ...]}; when any order is rejected nothing is placed and the answer is
+400 {"ErrorInfo", "Orders": [{"ErrorInfo"}, ...]}, the orders that were fine saying `OrderNotPlaced`
+("Order not placed as other order in request was rejected"). A precheck answers each leg in `Orders` too.
 Costs (the simulator's tariff): stocks/ETFs pay max(1, 0.05%) of the value in commission; FX, crypto and CFDs
 pay the spread only. Cash needed: value + commission for cash-settled buys, the margin for the rest.
 """
@@ -15,113 +19,17 @@ pay the spread only. Cash needed: value + commission for cash-settled buys, the 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from bot.sim.book import Order
-from bot.sim.catalogue import KNOWN_ASSET_TYPES, Instrument
+from bot.sim.catalogue import Instrument
 from bot.sim.core import SimCore
 from bot.sim.shapes import MARGIN_RATES
+from bot.sim.tickets import Rejected, Ticket, check_price, parse
 from bot.sim.valuation import balance_body
-from bot.sim.wire import Request, Response, error, error_info, model_state, num, ok
-
-ORDER_TYPES = {
-    "Market",
-    "Limit",
-    "Stop",
-    "StopIfTraded",
-    "StopLimit",
-    "TrailingStop",
-    "TrailingStopIfTraded",
-    "Algorithmic",
-    "Switch",
-    "Traspaso",
-    "TraspasoIn",
-}
-DURATION_TYPES = {
-    "DayOrder",
-    "GoodTillCancel",
-    "GoodTillDate",
-    "ImmediateOrCancel",
-    "FillOrKill",
-    "AtTheOpening",
-    "AtTheClose",
-    "GoodForPeriod",
-}
-
-
-@dataclass(frozen=True)
-class Ticket:
-    """A well-formed order request."""
-
-    inst: Instrument | None  # None: no such (Uic, AssetType)
-    buy_sell: str
-    amount: float
-    order_type: str
-    duration: str
-    price: float | None
-    external_reference: str | None
-    manual: bool
-    force_open: bool
-    groups: frozenset[str]
-
-
-class Rejected(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code, self.message = code, message
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def parse(core: SimCore, body: Any, placing: bool) -> Ticket | Response:
-    """Check the request's shape; a 400 ModelState Response when it is malformed."""
-    if not isinstance(body, dict):
-        return model_state({"request": ["A JSON object body is required."]})
-    errors: dict[str, list[str]] = {}
-    if placing and "ManualOrder" not in body:
-        errors["ManualOrder"] = ["The ManualOrder field is required."]
-    elif "ManualOrder" in body and not isinstance(body["ManualOrder"], bool):
-        errors["ManualOrder"] = ["ManualOrder must be true or false."]
-    if body.get("BuySell") not in ("Buy", "Sell"):
-        errors["BuySell"] = ["BuySell is required and must be Buy or Sell."]
-    if not _is_number(body.get("Amount")):
-        errors["Amount"] = ["Amount is required and must be a number."]
-    if not isinstance(body.get("Uic"), int) or isinstance(body.get("Uic"), bool):
-        errors["Uic"] = ["Uic is required and must be an integer."]
-    if body.get("AssetType") not in KNOWN_ASSET_TYPES:
-        errors["AssetType"] = ["AssetType is required and must be a valid asset type."]
-    if body.get("OrderType") not in ORDER_TYPES:
-        errors["OrderType"] = ["OrderType is required and must be a valid order type."]
-    duration = body.get("OrderDuration")
-    if not isinstance(duration, dict) or duration.get("DurationType") not in DURATION_TYPES:
-        errors["OrderDuration"] = ["OrderDuration.DurationType is required and must be a valid duration type."]
-    reference = body.get("ExternalReference")
-    if reference is not None and (not isinstance(reference, str) or len(reference) > 50):
-        errors["ExternalReference"] = ["ExternalReference must be a string of at most 50 characters."]
-    if body.get("AccountKey") not in (None, core.identity.account_key):
-        errors["AccountKey"] = ["AccountKey is not valid for this client."]
-    if body.get("OrderType") in ORDER_TYPES - {"Market"} and not _is_number(body.get("OrderPrice")):
-        errors["OrderPrice"] = ["OrderPrice is required for this order type."]
-    if errors or not isinstance(duration, dict):
-        return model_state(errors)
-    inst = core.catalogue.get(body["Uic"], body["AssetType"])
-    field_groups = body.get("FieldGroups")
-    groups: list[Any] = field_groups if isinstance(field_groups, list) else []
-    return Ticket(
-        inst=inst,
-        buy_sell=body["BuySell"],
-        amount=float(body["Amount"]),
-        order_type=body["OrderType"],
-        duration=duration["DurationType"],
-        price=body.get("OrderPrice"),
-        external_reference=reference,
-        manual=bool(body.get("ManualOrder")),
-        force_open="IsForceOpen" in body,
-        groups=frozenset(str(g).lower() for g in groups),
-    )
+from bot.sim.wire import Request, Response, error, model_state, num, ok
+from bot.sim.working import add_legs
 
 
 def is_duplicate(core: SimCore, req: Request, endpoint: str, body: Any) -> bool:
@@ -149,12 +57,12 @@ def duplicate_response() -> Response:
     )
 
 
-def check(core: SimCore, ticket: Ticket, t: float) -> Instrument:
-    """Saxo's business rules except cash; raises Rejected."""
+def check(core: SimCore, ticket: Ticket, t: float, entry: Ticket | None = None) -> Instrument:
+    """Saxo's business rules except cash, for an order or (with `entry`) one of its legs; raises Rejected."""
     inst = ticket.inst
     if inst is None:
         raise Rejected("IllegalInstrumentId", "Instrument ID is invalid")
-    if ticket.order_type not in ("Market", "Limit"):
+    if ticket.order_type not in inst.order_types:
         raise Rejected("OrderTypeNotSupported", f"Order type {ticket.order_type} is not supported")
     if ticket.force_open and inst.cash_settled:
         raise Rejected("ForceOpenNotAllowed", "IsForceOpen is not allowed for this asset type")
@@ -167,11 +75,44 @@ def check(core: SimCore, ticket: Ticket, t: float) -> Instrument:
         raise Rejected("AmountBelowMinimumLotSize", f"Amount is below the minimum trade size {inst.min_size:g}")
     if inst.lot_size_type != "NotUsed" and inst.lot_size and ticket.amount % inst.lot_size:
         raise Rejected("AmountNotInLotSize", f"Amount must be a multiple of the lot size {inst.lot_size:g}")
-    if inst.cash_settled and ticket.buy_sell == "Sell" and ticket.amount > core.book.net_amount(inst.key) + 1e-9:
+    short = ticket.amount > core.book.net_amount(inst.key) + 1e-9
+    if entry is None and inst.cash_settled and ticket.buy_sell == "Sell" and short:
         raise Rejected("ShortTradeDisabled", "Short selling is not allowed for this instrument")
     if not core.is_open(inst, t):
         raise Rejected("MarketClosed", "The market is closed")
+    if entry is not None and entry.order_type != "Market" and entry.price is not None:
+        bid = ask = float(entry.price)  # a leg of a resting entry is judged against the entry's price
+    else:
+        bid, ask, _ = core.market.quote(inst, t)
+    check_price(inst, ticket, bid, ask)
     return inst
+
+
+NOT_PLACED = {"ErrorCode": "OrderNotPlaced", "Message": "Order not placed as other order in request was rejected"}
+
+
+def _info(exc: Rejected | None) -> dict[str, str]:
+    return {"ErrorCode": exc.code, "Message": exc.message} if exc is not None else NOT_PLACED
+
+
+def check_legs(core: SimCore, ticket: Ticket, t: float) -> list[Rejected | None]:
+    """Each leg's rejection, or None when it is fine."""
+    found: list[Rejected | None] = []
+    for leg in ticket.legs:
+        try:
+            check(core, leg, t, entry=ticket)
+            found.append(None)
+        except Rejected as exc:
+            found.append(exc)
+    return found
+
+
+def rejection(ticket: Ticket, entry: Rejected | None, legs: list[Rejected | None]) -> Response:
+    """400 with the entry's ErrorInfo and, when it has legs, one per leg (OrderNotPlaced for the fine ones)."""
+    body: dict[str, Any] = {"ErrorInfo": _info(entry)}
+    if ticket.legs:
+        body["Orders"] = [{"ErrorInfo": _info(legs[i] if i < len(legs) else None)} for i in range(len(ticket.legs))]
+    return Response(400, body)
 
 
 def costs(core: SimCore, inst: Instrument, ticket: Ticket, t: float) -> dict[str, Any]:
@@ -236,6 +177,15 @@ def precheck(core: SimCore, req: Request) -> Response:
         result["ExternalReference"] = ticket.external_reference
     if _short_of_cash(core, inst, ticket, figures):
         result["ErrorInfo"] = {"ErrorCode": "InsufficentCash", "Message": "Insufficient cash on the account"}
+    if ticket.legs:  # the simulator's reading: each leg's result, and the first failing leg's reason on top
+        legs = check_legs(core, ticket, req.now)
+        result["Orders"] = [
+            {"PreCheckResult": "Ok"} if exc is None else {"ErrorInfo": _info(exc), "PreCheckResult": "Error"}
+            for exc in legs
+        ]
+        failed = next((exc for exc in legs if exc is not None), None)
+        if failed is not None:
+            result.update(ErrorInfo=_info(failed), PreCheckResult="Error")
     return ok(dict(sorted(result.items())))
 
 
@@ -274,28 +224,34 @@ def place(core: SimCore, req: Request) -> Response:
                 raise Rejected("InsufficentCash", "Insufficient cash on the account")
         except Rejected as exc:
             core.stats.count(event="orders_rejected")
-            return error_info(exc.code, exc.message)
-        draft = Order("", inst, ticket.buy_sell, ticket.amount, ticket.order_type, ticket.duration, "", req.now,
-                      external_reference=ticket.external_reference, request_id=request_id,
-                      manual_order=ticket.manual)  # fmt: skip
-        if ticket.order_type == "Limit":
-            order = core.book.add_working(replace(draft, price=float(ticket.price or 0)))
-        else:
+            return rejection(ticket, exc, [])
+        leg_errors = check_legs(core, ticket, req.now)
+        if any(leg_errors):
+            core.stats.count(event="orders_rejected")
+            return rejection(ticket, None, leg_errors)
+        draft = _draft(ticket, inst, req.now, request_id)
+        if ticket.order_type == "Market":
             signed = ticket.amount if ticket.buy_sell == "Buy" else -ticket.amount
             cash_delta = -signed * figures["fill"] * figures["rate"] - figures["commission"]
             order = core.book.fill(replace(draft, fill_price=figures["fill"]), cash_delta)
-    core.stats.count(event="orders_placed")
-    return ok({"OrderId": order.order_id})
-
-
-def cancel(core: SimCore, req: Request, order_ids: str) -> Response:
-    """DELETE /trade/v2/orders/{OrderIds}: cancel working orders; unknown ones get an ErrorInfo each."""
-    results: list[dict[str, Any]] = []
-    for order_id in [o.strip() for o in order_ids.split(",") if o.strip()]:
-        if core.book.cancel(order_id):
-            results.append({"OrderId": order_id})
         else:
-            results.append(
-                {"ErrorInfo": {"ErrorCode": "OrderNotFound", "Message": "Order not found"}, "OrderId": order_id}
-            )
-    return ok({"Orders": results})
+            relation = "IfDoneMaster" if ticket.legs else "StandAlone"
+            order = core.book.add(replace(draft, status="Working", relation=relation, activated_at=req.now))
+        legs = add_legs(core, order, [_draft(leg, inst, req.now, request_id) for leg in ticket.legs], req.now)
+    core.stats.count(event="orders_placed")
+    answer: dict[str, Any] = {"OrderId": order.order_id}
+    if legs:
+        answer["Orders"] = [
+            {"OrderId": leg.order_id, **({"ExternalReference": r} if (r := leg.external_reference) else {})}
+            for leg in legs
+        ]
+    return ok(answer)
+
+
+def _draft(ticket: Ticket, inst: Instrument, now: float, request_id: str | None) -> Order:
+    """The order a ticket describes, before the book gives it an id and a status."""
+    price = None if ticket.order_type == "Market" or ticket.price is None else float(ticket.price)
+    return Order("", inst, ticket.buy_sell, ticket.amount, ticket.order_type, ticket.duration, "", now, price=price,
+                 external_reference=ticket.external_reference, request_id=request_id, manual_order=ticket.manual,
+                 trailing_distance=ticket.trailing_distance, trailing_step=ticket.trailing_step,
+                 expires_at=ticket.expires_at)  # fmt: skip

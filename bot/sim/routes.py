@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from bot.sim import orders, routes_audit, routes_chart, routes_port, routes_ref, routes_trade
+from bot.sim import orders, routes_audit, routes_chart, routes_port, routes_ref, routes_trade, working
 from bot.sim.core import SimCore
 from bot.sim.wire import Request, Response, error
 
@@ -19,12 +19,14 @@ _TABLE: list[tuple[str, str, Handler]] = [
     ("GET", r"/port/v1/positions(?:/me)?", routes_port.positions),
     ("GET", r"/port/v1/netpositions(?:/me)?", routes_port.net_positions),
     ("GET", r"/port/v1/orders/me", routes_port.orders_me),
+    ("GET", r"/port/v1/orders", routes_port.orders_of_client),
+    ("GET", r"/port/v1/orders/(?P<client_key>.+)/(?P<order_id>[0-9]+)", routes_port.order_of_client),
     ("GET", r"/cs/v1/audit/orderactivities", routes_audit.order_activities),
     ("GET", r"/trade/v1/infoprices/list", routes_trade.info_prices_list),
     ("GET", r"/trade/v1/infoprices", routes_trade.info_price_single),
     ("POST", r"/trade/v2/orders/precheck", orders.precheck),
     ("POST", r"/trade/v2/orders", orders.place),
-    ("DELETE", r"/trade/v2/orders/(?P<order_ids>[0-9,]+)", orders.cancel),
+    ("DELETE", r"/trade/v2/orders/(?P<order_ids>[0-9,]+)", working.cancel),
     ("GET", r"/chart/v3/charts", routes_chart.chart),
     ("GET", r"/ref/v1/instruments", routes_ref.search),
     ("GET", r"/ref/v1/instruments/details", routes_ref.details_list),

@@ -15,6 +15,7 @@ from bot.sim.core import SimCore
 from bot.sim.shapes import LEGAL_ASSET_TYPES, amount, net_position_id, price, value_date
 from bot.sim.valuation import Marks, balance_body
 from bot.sim.wire import Request, Response, field_groups, model_state, not_found, num, ok, paged
+from bot.sim.working import OPEN, related_open
 
 
 def users_me(core: SimCore, req: Request) -> Response:
@@ -219,7 +220,9 @@ def _net_row(
             "HasForceOpenPositions": False,
             "IsMarketOpen": core.is_open(inst, marks.t),
             "NonTradableReason": "None",
-            "NumberOfRelatedOrders": 0,
+            "NumberOfRelatedOrders": sum(
+                1 for o in orders if o.status == "Working" and o.related_position_id and o.inst.key == inst.key
+            ),
             "OpeningDirection": "Buy" if total > 0 else ("Sell" if total < 0 else "None"),
             "OpenIpoOrdersCount": 0,
             "OpenOrdersCount": sum(1 for o in orders if o.status == "Working" and o.inst.key == inst.key),
@@ -254,16 +257,51 @@ def _net_row(
 
 
 def orders_me(core: SimCore, req: Request) -> Response:
-    """Working orders (Status=All: every order the simulator took, filled and cancelled ones too)."""
+    """Open orders. Status=Working (default): top-level working orders and working OCO legs (a leg waiting for its
+    entry shows in the entry's RelatedOpenOrders only); Status=All: every order the simulator took (NotWorking
+    legs, filled, cancelled and expired ones too)."""
     wanted_all = (req.query.get("Status") or "Working").lower() == "all"
-    chosen = [
-        o for o in core.book.snapshot()[2] if (wanted_all or o.status == "Working") and core.visible(o.time, req.now)
-    ]
+    every = core.book.snapshot()[2]
+    chosen = [o for o in every if (wanted_all or o.status == "Working") and core.visible(o.time, req.now)]
     marks = Marks(core, req.now)
-    return paged(req, chosen, lambda order: _order_row(core, order, marks))
+    return paged(req, chosen, lambda order: _order_row(core, order, marks, every))
 
 
-def _order_row(core: SimCore, order: Order, marks: Marks) -> dict[str, Any]:
+def orders_of_client(core: SimCore, req: Request) -> Response:
+    """GET /port/v1/orders?ClientKey=...: the same list as orders/me for the one client."""
+    if not req.query.get("ClientKey"):
+        return model_state({"ClientKey": ["ClientKey is required"]})
+    return _own_account(core, req) or orders_me(core, req)
+
+
+def order_of_client(core: SimCore, req: Request, client_key: str, order_id: str) -> Response:
+    """GET /port/v1/orders/{ClientKey}/{OrderId}: one open order (404 when it is not open or not known)."""
+    if client_key != core.identity.client_key:
+        return not_found(f"ClientKey {client_key} is not known")
+    every = core.book.snapshot()[2]
+    order = next((o for o in every if o.order_id == order_id and core.visible(o.time, req.now)), None)
+    if order is None or order.status not in OPEN:
+        return not_found(f"No open order {order_id}")
+    return ok(_order_row(core, order, Marks(core, req.now), every))
+
+
+def _related_info(order: Order) -> dict[str, Any]:
+    """A RelatedOrderInfo (Saxo's schema) for RelatedOpenOrders."""
+    info: dict[str, Any] = {
+        "Amount": amount(order.amount),
+        "Duration": {"DurationType": order.duration},
+        "OpenOrderType": order.order_type,
+        "OrderId": order.order_id,
+        "Status": order.status,
+    }
+    if order.price is not None:
+        info["OrderPrice"] = order.price
+    if order.trailing_distance is not None:
+        info.update(TrailingStopDistanceToMarket=order.trailing_distance, TrailingStopStep=order.trailing_step)
+    return dict(sorted(info.items()))
+
+
+def _order_row(core: SimCore, order: Order, marks: Marks, every: list[Order]) -> dict[str, Any]:
     ident, inst = core.identity, order.inst
     bid, ask, _ = marks.quote(inst)
     current = ask if order.buy_sell == "Buy" else bid
@@ -287,7 +325,7 @@ def _order_row(core: SimCore, order: Order, marks: Marks) -> dict[str, Any]:
         "OpenOrderType": order.order_type,
         "OrderAmountType": "Quantity",
         "OrderId": order.order_id,
-        "OrderRelation": "StandAlone",
+        "OrderRelation": order.relation,
         "OrderTime": iso(order.time),
         "Status": order.status,
         "Uic": inst.uic,
@@ -296,4 +334,13 @@ def _order_row(core: SimCore, order: Order, marks: Marks) -> dict[str, Any]:
         row["Price"] = order.price
     if order.external_reference is not None:
         row["ExternalReference"] = order.external_reference
+    if order.trailing_distance is not None:
+        row.update(TrailingStopDistanceToMarket=order.trailing_distance, TrailingStopStep=order.trailing_step)
+    if order.related_position_id is not None:
+        row["RelatedPositionId"] = order.related_position_id
+    if order.expires_at is not None:
+        row["Duration"] = {"DurationType": order.duration, "ExpirationDateTime": iso(order.expires_at)}
+    related = related_open(every, order)
+    if related:
+        row["RelatedOpenOrders"] = [_related_info(o) for o in related]
     return dict(sorted(row.items()))

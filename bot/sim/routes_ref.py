@@ -1,7 +1,9 @@
 """Reference data (/ref/v1/instruments...) and root services (/root/v1/...).
 
 Details follow ref_v1_instruments_details*.json. `SupportedOrderTypes` lists what the simulator executes
-(Market, Limit); with FieldGroups=SupportedOrderTypeSettings each gets its DurationTypes (Market: DayOrder,
+(Market, Limit, StopIfTraded, TrailingStopIfTraded; FX-like ones also Stop); `TickSize` is the price tick, and
+an instrument with a tick ladder (7203:xtks) adds `TickSizeScheme` {DefaultTickSize, Elements[].{HighPrice,
+TickSize}}. With FieldGroups=SupportedOrderTypeSettings each type gets its DurationTypes (Market: DayOrder,
 ImmediateOrCancel, FillOrKill for FX/crypto/CFDs; DayOrder for stocks; ImmediateOrCancel, FillOrKill for the
 FxForwards entry). Trading schedules cover one day back to seven days ahead (schedule.py).
 """
@@ -68,7 +70,7 @@ def details_row(core: SimCore, inst: Instrument, t: float, groups: set[str]) -> 
         "OrderDistances": _ORDER_DISTANCES,
         "ShortTradeDisabled": inst.cash_settled,
         "StandardAmounts": _standard_amounts(inst),
-        "SupportedOrderTypes": ["Market", "Limit"],
+        "SupportedOrderTypes": list(inst.order_types),
         "Symbol": inst.symbol,
         "TickSize": inst.tick,
         "TradableAs": _tradable_as(inst),
@@ -76,13 +78,18 @@ def details_row(core: SimCore, inst: Instrument, t: float, groups: set[str]) -> 
         "TradingStatus": "Tradable",
         "Uic": inst.uic,
     }
+    if inst.tick_scheme:
+        row["TickSizeScheme"] = {
+            "DefaultTickSize": inst.scheme_default_tick,
+            "Elements": [{"HighPrice": high, "TickSize": tick} for high, tick in inst.tick_scheme],
+        }
     if inst.lot_size is not None:
         row.update(LotSize=num(inst.lot_size, 8), MinimumLotSize=num(inst.lot_size, 8))
     if not inst.base:
         row["PrimaryListing"] = inst.uic
     if "supportedordertypesettings" in groups:
         row["SupportedOrderTypeSettings"] = [
-            {"DurationTypes": list(inst.durations(kind)), "OrderType": kind} for kind in ("Market", "Limit")
+            {"DurationTypes": list(inst.durations(kind)), "OrderType": kind} for kind in inst.order_types
         ]
     if "tradingsessions" in groups:
         row["TradingSessions"] = schedule_body(inst, t)
