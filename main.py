@@ -92,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"saxo-bot: bad configuration: {exc}", file=sys.stderr)
         return 2
     except AuthError as exc:
+        from bot.notify.hooks import notify_auth_lost
+
+        notify_auth_lost(settings, exc)
         print(
             f"saxo-bot: authentication failed: {exc}\n"
             "  Log in again: `python main.py login` (SAXO_AUTH_MODE=oauth) or paste a fresh SAXO_ACCESS_TOKEN.",

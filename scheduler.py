@@ -159,6 +159,8 @@ def run_scheduler(settings: Settings) -> int:
             # First signal: no new cycles, the running one stops before its next order. Second: exit at once.
             signals.enter_context(stop_on_signals(runtime.request_stop))
             runtime.record_event("startup", f"scheduler started ({ctx.environment})")
+            runtime.state["started_at"] = now
+            ctx.notifier.started(settings)
             health = start_health_server(ctx, now, runtime.state)
             scheduler.start()
         finally:
@@ -168,6 +170,7 @@ def run_scheduler(settings: Settings) -> int:
                 scheduler.shutdown(wait=False)
             executor.shutdown(wait=True)  # the running cycle finishes its current order first
             runtime.record_event("shutdown", f"scheduler stopped (exit code {runtime.state['exit_code']})")
+            ctx.notifier.stopped(int(runtime.state["exit_code"]))
             ctx.close()
             engine.dispose()
             runtime.clear()

@@ -137,6 +137,10 @@ class Settings(BaseSettings):
     log_json: bool = False
     health_port: int = Field(default=0, ge=0, le=65535)
 
+    notify_urls: SecretStr | None = None  # Apprise URLs, comma-separated (they carry tokens: kept secret)
+    notify_events: str = ""  # comma-separated event names; empty = all
+    notify_error_after: int = Field(default=3, ge=1, le=10000)
+
     # ---- parsing -------------------------------------------------------------------------------
 
     @field_validator("watchlist", mode="before")
@@ -226,6 +230,23 @@ class Settings(BaseSettings):
             raise ValueError(problem)
         return value
 
+    @field_validator("notify_urls")
+    @classmethod
+    def _usable_notify_urls(cls, value: SecretStr | None) -> SecretStr | None:
+        from bot.notify.urls import check_urls
+
+        if value is not None:
+            check_urls(value.get_secret_value())  # ValueError names the entry, never its text
+        return value
+
+    @field_validator("notify_events")
+    @classmethod
+    def _known_events(cls, value: str) -> str:
+        from bot.notify.events import parse_events
+
+        parse_events(value)
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:
@@ -290,6 +311,12 @@ class Settings(BaseSettings):
             days=parse_days(self.trading_days),
             calendar=get_calendar(self.trading_calendar),
         )
+
+    @property
+    def notify_url_list(self) -> list[str]:
+        from bot.notify.urls import split_urls
+
+        return split_urls(self.notify_urls.get_secret_value()) if self.notify_urls is not None else []
 
     @property
     def is_live(self) -> bool:

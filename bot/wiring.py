@@ -22,6 +22,7 @@ from bot.domain import Account
 from bot.errors import ConfigError, SaxoBadResponse, SaxoRateLimited, SaxoRetryable
 from bot.hours.gate import HoursGate
 from bot.log import register_secret
+from bot.notify import Notifier, build_notifier
 from bot.ops.metrics import Metrics
 from bot.strategies import LoadedStrategy, load_strategy
 
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 POOL_SIZE = 32  # matches the HTTP connection pool: one fan-out of a cycle in flight at once
 CYCLE_JOB_ID = "trading_cycle"  # the cycle job's fixed id in the job store (scheduler.py registers it)
 T = TypeVar("T")
+ENVIRONMENTS = {"local": "local simulator", "sim": "Saxo SIM", "live": "Saxo LIVE"}
 
 
 @dataclass
@@ -55,10 +57,11 @@ class Context:
     stop: threading.Event = field(default_factory=threading.Event)  # set on SIGINT/SIGTERM: finish the order, stop
     scheduler: BaseScheduler | None = None  # set by the scheduler process (heartbeat and /health read the next run)
     unrecorded: list[CycleSummary] = field(default_factory=list)  # summaries the DB refused, written next cycle
+    notifier: Notifier = field(default_factory=Notifier)  # NOTIFY_URLS; the no-op notifier when empty
 
     @property
     def environment(self) -> str:
-        return {"local": "local simulator", "sim": "Saxo SIM", "live": "Saxo LIVE"}[self.settings.saxo_env or "local"]
+        return ENVIRONMENTS[self.settings.saxo_env or "local"]
 
     def next_cycle_at(self) -> datetime | None:
         """When the scheduler runs the next cycle; None outside a running scheduler or when none is due."""
@@ -68,7 +71,8 @@ class Context:
         return job.next_run_time if job is not None else None
 
     def close(self) -> None:
-        """Close HTTP sessions, stop the pool and the simulator, dispose engines."""
+        """Close HTTP sessions, stop the pool and the simulator, dispose engines; queued notifications go out first."""
+        self.notifier.close()
         self.pool.shutdown(wait=True, cancel_futures=True)
         self.saxo.close()
         close_tokens = getattr(self.tokens, "close", None)  # OAuthTokens holds an HTTP session; ManualToken none
@@ -194,4 +198,5 @@ def build_context(
         metrics=metrics,
         tokens=tokens,
         stop=stop,
+        notifier=build_notifier(settings, ENVIRONMENTS[settings.saxo_env or "local"]),
     )

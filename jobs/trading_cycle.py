@@ -8,7 +8,8 @@ from loguru import logger
 
 from bot.domain import SUCCESSFUL_CYCLES, OrderStatus, Signal
 from bot.errors import AuthError, BotError
-from bot.ops.observe import observe_cycle
+from bot.notify.hooks import after_cycle
+from bot.ops.observe import health_of, observe_cycle
 from jobs import runtime
 
 
@@ -23,6 +24,7 @@ def run() -> str:
         result = run_cycle(ctx)
     except AuthError as exc:
         logger.critical("authentication failed: {}; stopping. Log in again (python main.py login)", exc)
+        ctx.notifier.auth_lost(exc)
         runtime.request_stop(exit_code=3)
         return "auth"
     runtime.state["last_status"] = result.status
@@ -30,6 +32,7 @@ def run() -> str:
     if result.status in SUCCESSFUL_CYCLES:
         runtime.state["last_success_at"] = result.started_at
     observe_cycle(ctx, result)
+    after_cycle(ctx, result)  # notifications: queued, never blocks
     logger.bind(cycle_id=result.cycle_id).info(
         "{} in {} ms: {} BUY/SELL signals, {} placed, {} prechecked, {} rejected, {} blocked{}",
         result.status,
@@ -59,6 +62,9 @@ def heartbeat() -> None:
         runtime.state["last_status"],
         runtime.state["last_cycle_at"],
     )
+    if ctx.notifier.enabled:  # a message when /health turns stale
+        _, health = health_of(ctx, runtime.state.get("started_at") or ctx.clock.now(), runtime.state)
+        ctx.notifier.health(health["status"], runtime.state["last_success_at"], health["stale_after_seconds"])
 
 
 def refresh_token() -> None:
@@ -72,6 +78,7 @@ def refresh_token() -> None:
             logger.info("OAuth tokens refreshed")
     except AuthError as exc:
         logger.critical("token refresh refused: {}; stopping. Log in again: python main.py login", exc)
+        ctx.notifier.auth_lost(exc)
         runtime.request_stop(exit_code=3)
     except BotError as exc:  # network trouble: the next run (or the next request) tries again
         logger.warning("token refresh failed, will retry: {}", exc)

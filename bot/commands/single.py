@@ -11,6 +11,7 @@ from bot.commands.summary import render
 from bot.config import Settings
 from bot.cycle import run_cycle
 from bot.domain import CycleStatus
+from bot.notify.hooks import after_cycle
 from bot.ops.lock import instance_lock
 from bot.ops.stopping import stop_on_signals
 from bot.wiring import build_context
@@ -37,6 +38,7 @@ def run_single_cycle(settings: Settings) -> int:
 
                 reconcile_at_startup(ctx)
                 result = run_cycle(ctx)
+                after_cycle(ctx, result)  # notifications go out when ctx closes
                 print(render(ctx, result), flush=True)
             finally:
                 ctx.close()

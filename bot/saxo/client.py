@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from loguru import logger
 
+from bot.domain.holdings import AccountValue, HeldPosition, WorkingOrder
 from bot.domain.models import (
     Account,
     Balance,
@@ -113,6 +114,22 @@ class SaxoClient:
         params = {"FieldGroups": portfolio.NET_POSITION_FIELD_GROUPS}
         reply = self._http.get_all(portfolio.NET_POSITIONS_ME, params)
         return _parse(reply, portfolio.net_positions_from_rows, reply.body)
+
+    def account_value(self, account_key: str, client_key: str) -> AccountValue:
+        """Total value, cash and unrealised P&L of the account (for `status`)."""
+        reply = self._http.get(portfolio.BALANCES, {"AccountKey": account_key, "ClientKey": client_key})
+        return _parse(reply, portfolio.account_value_from, reply.body)
+
+    def held_positions(self) -> list[HeldPosition]:
+        """Open net positions with open and current price and unrealised P&L, every page (for `status`)."""
+        params = {"FieldGroups": portfolio.NET_POSITION_FIELD_GROUPS}
+        reply = self._http.get_all(portfolio.NET_POSITIONS_ME, params)
+        return _parse(reply, portfolio.held_positions_from_rows, reply.body)
+
+    def working_orders(self) -> list[WorkingOrder]:
+        """Working orders, stops and take-profits included, every page (for `status`)."""
+        reply = self._http.get_all(portfolio.ORDERS_ME, {"Status": "Working"})
+        return _parse(reply, portfolio.working_orders_from_rows, reply.body)
 
     # -- market data ---------------------------------------------------------------------------------------
 

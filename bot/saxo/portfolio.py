@@ -14,16 +14,20 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from bot.domain.models import Account, Balance, Position, instrument_id
+from bot.domain.holdings import AccountValue, HeldPosition, WorkingOrder
+from bot.domain.models import Account, Balance, Position, Side, instrument_id
 from bot.saxo.wire import (
+    WireError,
     as_dict,
     as_list,
     opt_decimal,
     opt_id,
     opt_str,
     req_decimal,
+    req_id,
     req_int,
     req_str,
+    req_time,
     sub,
 )
 
@@ -157,3 +161,112 @@ def net_positions_from_rows(rows: list[Any]) -> dict[str, Position]:
         iid: Position(instrument_id=iid, amount=amount, exposure=exposure if amount != 0 else Decimal(0))
         for iid, (amount, exposure) in totals.items()
     }
+
+
+# ---- read-only views for `status` ------------------------------------------------------------------------------
+
+
+def account_value_from(body: Any) -> AccountValue:
+    """`/port/v1/balances`: TotalValue, CashBalance, CashAvailableForTrading, UnrealizedMarginProfitLoss."""
+    balance = as_dict(body, "balance")
+    return AccountValue(
+        total_value=req_decimal(balance, "TotalValue"),
+        cash=opt_decimal(balance, "CashBalance"),
+        cash_available=opt_decimal(balance, "CashAvailableForTrading"),
+        unrealized_pnl=opt_decimal(balance, "UnrealizedMarginProfitLoss"),
+        currency=opt_str(balance, "Currency") or "",
+    )
+
+
+def held_positions_from_rows(rows: list[Any]) -> list[HeldPosition]:
+    """Net positions with prices and P&L (`NetPositionBase` + `NetPositionView`), flat ones left out.
+
+    Rows of one instrument on several accounts are kept apart: their open prices and P&L do not add up.
+    """
+    held = []
+    for entry in rows:
+        row = as_dict(entry, "netpositions Data[]")
+        base = sub(row, "NetPositionBase")
+        view = sub(row, "NetPositionView")
+        amount = req_decimal(base, "Amount")
+        if amount == 0:
+            continue
+        exposure = opt_decimal(view, "ExposureInBaseCurrency")
+        held.append(
+            HeldPosition(
+                instrument_id=instrument_id(req_str(base, "AssetType"), req_int(base, "Uic")),
+                amount=amount,
+                open_price=opt_decimal(view, "AverageOpenPrice"),
+                current_price=opt_decimal(view, "CurrentPrice"),
+                pnl=opt_decimal(view, "ProfitLossOnTrade"),
+                pnl_base=opt_decimal(view, "ProfitLossOnTradeInBaseCurrency"),
+                exposure=exposure if exposure is not None else opt_decimal(view, "Exposure"),
+            )
+        )
+    return sorted(held, key=lambda p: p.instrument_id)
+
+
+def working_orders_from_rows(rows: list[Any]) -> list[WorkingOrder]:
+    """Open orders (`/port/v1/orders/me`), related orders included.
+
+    A stop or take-profit shows either as its own row (`OrderRelation` IfDoneSlave/Oco, or `RelatedPositionId` when
+    it guards a position) or only inside its entry order's `RelatedOpenOrders`; each order is listed once.
+    """
+    orders: dict[str, WorkingOrder] = {}
+    nested: list[WorkingOrder] = []
+    for entry in rows:
+        row = as_dict(entry, "orders Data[]")
+        order = _working_order(row)
+        orders[order.order_id] = order
+        for related in as_list(row.get("RelatedOpenOrders") or [], "RelatedOpenOrders"):
+            nested.append(_related_order(as_dict(related, "RelatedOpenOrders[]"), order))
+    for order in nested:
+        orders.setdefault(order.order_id, order)
+    return sorted(orders.values(), key=lambda o: (o.instrument_id, o.parent_order_id or o.order_id, o.order_id))
+
+
+def _side(row: dict[str, Any]) -> Side:
+    value = req_str(row, "BuySell")
+    if value not in ("Buy", "Sell"):
+        raise WireError(f"BuySell: unknown value {value!r}")
+    return Side.BUY if value == "Buy" else Side.SELL
+
+
+def _duration(row: dict[str, Any]) -> str:
+    duration = row.get("Duration")
+    return (opt_str(duration, "DurationType") or "") if isinstance(duration, dict) else ""
+
+
+def _working_order(row: dict[str, Any]) -> WorkingOrder:
+    return WorkingOrder(
+        order_id=req_id(row, "OrderId"),
+        instrument_id=instrument_id(req_str(row, "AssetType"), req_int(row, "Uic")),
+        side=_side(row),
+        amount=req_decimal(row, "Amount"),
+        order_type=opt_str(row, "OpenOrderType") or opt_str(row, "OrderType") or "",
+        price=opt_decimal(row, "Price"),
+        status=opt_str(row, "Status") or "",
+        relation=opt_str(row, "OrderRelation") or "StandAlone",
+        duration=_duration(row),
+        placed_at=req_time(row, "OrderTime") if row.get("OrderTime") is not None else None,
+        external_reference=opt_str(row, "ExternalReference"),
+        related_position_id=opt_id(row, "RelatedPositionId"),
+    )
+
+
+def _related_order(row: dict[str, Any], parent: WorkingOrder) -> WorkingOrder:
+    """An entry of `RelatedOpenOrders`: the opposite side of its entry order unless it says otherwise."""
+    side = _side(row) if row.get("BuySell") is not None else (Side.SELL if parent.side is Side.BUY else Side.BUY)
+    amount = opt_decimal(row, "Amount")
+    return WorkingOrder(
+        order_id=req_id(row, "OrderId"),
+        instrument_id=parent.instrument_id,
+        side=side,
+        amount=amount if amount is not None else parent.amount,
+        order_type=opt_str(row, "OpenOrderType") or opt_str(row, "OrderType") or "",
+        price=opt_decimal(row, "OrderPrice") if row.get("OrderPrice") is not None else opt_decimal(row, "Price"),
+        status=opt_str(row, "Status") or "",
+        relation="IfDoneSlave",
+        duration=_duration(row),
+        parent_order_id=parent.order_id,
+    )
