@@ -9,11 +9,9 @@ while a request is in flight.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,8 +20,9 @@ import pytest
 
 from bot.ops.stopping import EXIT_INTERRUPTED
 from bot.sim import SimConfig, SimServer
+from tests.support.processes import clean_env, start_main
+from tests.support.waiting import wait_until as poll
 
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "stop-test-token-0123456789"
 WATCHLIST = [
     {"asset_type": "FxSpot", "uic": 21, "symbol": "EURUSD", "quantity": 10000},
@@ -42,39 +41,20 @@ def sim() -> Iterator[SimServer]:
 
 
 def start(cwd: Path, sim: SimServer, *args: str, **extra: str) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SAXO_") and k not in ("WATCHLIST", "DRY_RUN")}
-    env.update(
-        SAXO_ENV="sim",
-        SAXO_BASE_URL=sim.base_url,
-        SAXO_ACCESS_TOKEN=TOKEN,
-        WATCHLIST=json.dumps(WATCHLIST),
-        DRY_RUN="false",
-        CYCLE_INTERVAL_SECONDS="3600",  # one cycle, then the scheduler idles
-        LOG_LEVEL="DEBUG",
-    )
-    env.update(extra)
-    return subprocess.Popen(
-        [sys.executable, str(ROOT / "main.py"), *args],
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    settings = {
+        "SAXO_ENV": "sim",
+        "SAXO_BASE_URL": sim.base_url,
+        "SAXO_ACCESS_TOKEN": TOKEN,
+        "WATCHLIST": json.dumps(WATCHLIST),
+        "DRY_RUN": "false",
+        "CYCLE_INTERVAL_SECONDS": "3600",  # one cycle, then the scheduler idles
+        "LOG_LEVEL": "DEBUG",
+    }
+    return start_main(list(args), cwd, clean_env(**{**settings, **extra}))
 
 
 def wait_until(check: Callable[[], bool], proc: subprocess.Popen[str], what: str, timeout: float = 40) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        if proc.poll() is not None:
-            _, err = proc.communicate()
-            raise AssertionError(f"bot exited ({proc.returncode}) before {what}: {err[-3000:]}")
-        time.sleep(0.05)
-    proc.kill()
-    _, err = proc.communicate()
-    raise AssertionError(f"no {what} within {timeout} s: {err[-3000:]}")
+    poll(check, timeout, what, proc)
 
 
 def script_buys(sim: SimServer) -> None:
