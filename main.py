@@ -16,6 +16,8 @@ USAGE_EPILOG = """commands:
   check                                                  settings and credentials, no trading
   strategies [SPEC] [--json]                             built-in strategies (or one plug-in) and their parameters
   download [--days N]                                    bar history of the watchlist into the local bar store
+  backtest [--from DATE] [--to DATE] [--data DIR] [--cash X] [--commission X] [--spread-bps N] [--json]
+                                                         the strategy over historical bars, same code as live
 """
 
 
@@ -29,7 +31,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--dry-run", action="store_true", help="precheck every order, place none")
     parser.add_argument("--single-cycle", action="store_true", help="run one cycle now, then exit")
     parser.add_argument("--config", metavar="PATH", help="TOML settings file (default: config.toml if present)")
-    commands = parser.add_subparsers(dest="command", metavar="{history,login,check,strategies,download}")
+    commands = parser.add_subparsers(dest="command", metavar="{history,login,check,strategies,download,backtest}")
     history = commands.add_parser("history", help="show recent cycles from the metrics DB")
     history.add_argument("--last", type=int, default=20, metavar="N", help="how many cycles (default 20)")
     history.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -43,7 +45,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     strategies.add_argument("--json", action="store_true", help="print JSON instead of tables")
     download = commands.add_parser("download", help="fill the local bar store from Saxo's chart history")
     download.add_argument("--days", type=float, metavar="N", help="days back from now (default 30; 365 for daily bars)")
+    add_backtest_parser(commands)
     return parser.parse_args(argv)
+
+
+def add_backtest_parser(commands: Any) -> None:
+    backtest = commands.add_parser("backtest", help="run the strategy over historical bars (same code as live)")
+    backtest.add_argument("--from", dest="date_from", metavar="DATE", help="first bar (YYYY-MM-DD or ISO time, UTC)")
+    backtest.add_argument("--to", dest="date_to", metavar="DATE", help="end (exclusive; a bare date includes that day)")
+    backtest.add_argument("--data", metavar="DIR", help="CSV folder ({AssetType}_{Uic}.csv); default: the bar store")
+    backtest.add_argument("--cash", type=float, default=100_000.0, metavar="X", help="starting cash (default 100000)")
+    backtest.add_argument("--commission", type=float, default=0.0, metavar="X", help="per fill, share of value")
+    backtest.add_argument("--spread-bps", type=float, default=0.0, metavar="N", help="bid/ask spread, basis points")
+    backtest.add_argument("--json", action="store_true", help="print one JSON object (DESIGN §6d)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
             from bot.commands.download import run_download
 
             return run_download(settings, args.days)
+        if args.command == "backtest":
+            from bot.commands.backtest import run_backtest_command
+
+            return run_backtest_command(settings, args)
         if args.single_cycle:
             from bot.commands.single import run_single_cycle
 

@@ -1,0 +1,154 @@
+"""`python main.py backtest [--from DATE] [--to DATE] [--data DIR] [--cash X] [--commission X] [--spread-bps N]
+[--json]`: the live strategy, planner and risk limits over historical bars (DESIGN §6d).
+
+Settings are the live ones (WATCHLIST with quantities, STRATEGY, STRATEGY_PARAMS, ALLOW_SHORT, the risk limits).
+Bars come from `--data DIR` (`{AssetType}_{Uic}.csv`) or else the local bar store that `python main.py download`
+fills. `--from` is inclusive, `--to` exclusive; a bare date means its midnight UTC, and a bare `--to` date includes
+that whole day. The strategy also sees up to `bars_needed` bars before `--from`, so it can decide on the first bar.
+
+Exit 0 done; 2 bad flags, settings or data (a missing or bad CSV file, an empty bar store: run `download` first).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from argparse import Namespace
+from datetime import UTC, date, datetime, timedelta
+from typing import TextIO
+
+from bot.backtest import BacktestConfig, BacktestResult, load_series, run_backtest, to_json
+from bot.backtest.result import iso
+from bot.commands.history_format import table
+from bot.config import Settings
+from bot.errors import ConfigError
+from bot.history import BarSource, BarStore, CsvBarSource
+
+
+def run_backtest_command(
+    settings: Settings, args: Namespace, *, source: BarSource | None = None, out: TextIO | None = None
+) -> int:
+    """`source` replaces `--data`/the bar store (tests); the result goes to `out` (stdout)."""
+    from bot.strategies import load_strategy
+
+    out = out or sys.stdout
+    strategy = load_strategy(settings.strategy, settings.strategy_params)  # a bad strategy: exit 2
+    start = parse_moment(args.date_from, "--from")
+    end = parse_moment(args.date_to, "--to", end_of_day=True)
+    if start is not None and end is not None and end <= start:
+        raise ConfigError("--to", f"{iso(end)} is not after --from {iso(start)}")
+    config = BacktestConfig.from_settings(
+        settings,
+        cash=_positive(args.cash, "--cash"),
+        commission=_fraction(args.commission, "--commission"),
+        spread_bps=_not_negative(args.spread_bps, "--spread-bps"),
+    )
+    store = None
+    if source is None:
+        if args.data:
+            source = CsvBarSource(args.data)
+        else:
+            source = store = BarStore.from_settings(settings)
+    try:
+        series = load_series(source, settings.items, strategy.horizon, start, end, strategy.bars_needed)
+    finally:
+        if store is not None:
+            store.dispose()
+    if not any(len(bars) for bars in series.values()):
+        where = f"{args.data}" if args.data else (store.name if store is not None else repr(source))
+        raise ConfigError("--from/--to", f"no bars of any watchlist instrument in that window in {where}")
+    result = run_backtest(strategy, settings.items, series, config, start=start)
+    print(to_json(result) if args.json else render(result, strategy.horizon, len(settings.items)), file=out)
+    return 0
+
+
+def parse_moment(text: str | None, flag: str, *, end_of_day: bool = False) -> datetime | None:
+    """`2024-01-31` (midnight UTC; with `end_of_day`, the next midnight) or an ISO-8601 time (naive = UTC)."""
+    if text is None:
+        return None
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
+            return moment + timedelta(days=1) if end_of_day else moment
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(flag, f"{text!r} is not a date (YYYY-MM-DD) or an ISO-8601 time") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _positive(value: float, flag: str) -> float:
+    if not value > 0 or value == float("inf"):
+        raise ConfigError(flag, f"must be above 0, not {value:g}")
+    return value
+
+
+def _not_negative(value: float, flag: str) -> float:
+    if not 0 <= value < float("inf"):
+        raise ConfigError(flag, f"must be 0 or more, not {value:g}")
+    return value
+
+
+def _fraction(value: float, flag: str) -> float:
+    if not 0 <= value < 1:
+        raise ConfigError(flag, f"is a fraction of the traded value (0.001 = 0.1%), from 0 to below 1, not {value:g}")
+    return value
+
+
+def render(result: BacktestResult, horizon: int, instruments: int) -> str:
+    """The readable summary and the trades table."""
+    m = result.metrics
+    lines = [
+        f"backtest {result.strategy} {json.dumps(result.params, separators=(',', ':'))} on {instruments} "
+        f"instrument(s), {horizon}-minute bars",
+        f"from {_time(iso(result.start))} to {_time(iso(result.end))}: {result.bars} bars",
+        "",
+        f"start value      {m.start_value:,.2f}",
+        f"end value        {m.end_value:,.2f}",
+        f"total return     {_pct(m.total_return_pct)}",
+        f"CAGR             {_pct(m.cagr_pct)}",
+        f"max drawdown     {_pct(m.max_drawdown_pct)}",
+        f"Sharpe           {_num(m.sharpe)}",
+        f"Sortino          {_num(m.sortino)}",
+        f"trades           {m.trades} ({sum(1 for t in result.trades if t.is_open)} open)",
+        f"win rate         {_pct(m.win_rate_pct)}",
+        f"profit factor    {_num(m.profit_factor)}",
+        f"exposure         {_pct(m.exposure_pct)}",
+        "",
+        f"signals {result.signals}, fills {len(result.fills)}, blocked by risk limits {result.blocked}, "
+        f"decided on the last bar (not filled) {len(result.unfilled)}",
+    ]
+    if result.strategy_errors:
+        lines.append(f"strategy errors {result.strategy_errors} (first: {result.first_error})")
+    lines.append("")
+    if not result.trades:
+        lines.append("no trades")
+        return "\n".join(lines)
+    headers = ["instrument", "side", "amount", "entry (UTC)", "entry price", "exit (UTC)", "exit price", "pnl"]
+    rows = [
+        [
+            t.instrument_id,
+            t.side,
+            format(t.amount, "f"),
+            _time(iso(t.entry_time)),
+            f"{t.entry_price:.6g}",
+            _time(iso(t.exit_time)) if t.exit_time else "open",
+            f"{t.exit_price:.6g}",
+            f"{t.pnl:,.2f}",
+        ]
+        for t in result.trades
+    ]
+    lines.append(table(headers, rows, right={2, 4, 6, 7}))
+    return "\n".join(lines)
+
+
+def _time(stamp: str | None) -> str:
+    return "-" if stamp is None else stamp.replace("T", " ").rstrip("Z")
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}%"
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
