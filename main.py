@@ -16,6 +16,7 @@ USAGE_EPILOG = """commands:
   check                                                  settings and credentials, no trading
   strategies [SPEC] [--json]                             built-in strategies (or one plug-in) and their parameters
   download [--days N]                                    bar history of the watchlist into the local bar store
+  status [--json]                                        account value, today's P&L, positions, orders, cycles
   backtest [--from DATE] [--to DATE] [--data DIR] [--cash X] [--commission X] [--spread-bps N] [--json]
                                                          the strategy over historical bars, same code as live
 """
@@ -31,7 +32,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--dry-run", action="store_true", help="precheck every order, place none")
     parser.add_argument("--single-cycle", action="store_true", help="run one cycle now, then exit")
     parser.add_argument("--config", metavar="PATH", help="TOML settings file (default: config.toml if present)")
-    commands = parser.add_subparsers(dest="command", metavar="{history,login,check,strategies,download,backtest}")
+    commands = parser.add_subparsers(
+        dest="command", metavar="{history,login,check,strategies,download,backtest,status}"
+    )
     history = commands.add_parser("history", help="show recent cycles from the metrics DB")
     history.add_argument("--last", type=int, default=20, metavar="N", help="how many cycles (default 20)")
     history.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -45,6 +48,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     strategies.add_argument("--json", action="store_true", help="print JSON instead of tables")
     download = commands.add_parser("download", help="fill the local bar store from Saxo's chart history")
     download.add_argument("--days", type=float, metavar="N", help="days back from now (default 30; 365 for daily bars)")
+    status = commands.add_parser("status", help="account value, P&L, positions, working orders, last/next cycle")
+    status.add_argument("--json", action="store_true", help="print JSON instead of a table")
     add_backtest_parser(commands)
     return parser.parse_args(argv)
 
@@ -99,6 +104,10 @@ def main(argv: list[str] | None = None) -> int:
             from bot.commands.backtest import run_backtest_command
 
             return run_backtest_command(settings, args)
+        if args.command == "status":
+            from bot.commands.status import run_status
+
+            return run_status(settings, as_json=args.json)
         if args.single_cycle:
             from bot.commands.single import run_single_cycle
 
