@@ -75,15 +75,19 @@ def check_names(
                 keys: Iterable[str] = tomllib.load(handle)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(str(toml), f"not valid TOML: {str(exc).splitlines()[0]}") from None
-        except OSError as exc:
-            raise ConfigError(str(toml), f"cannot read: {exc.strerror or exc}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(str(toml), f"cannot read: {exc}") from None
         for key in keys:
             if key.lower() not in known:
                 raise _unknown(key, str(toml), known)
     if env_file is not None and env_file.is_file():
         from dotenv import dotenv_values
 
-        for key in dotenv_values(env_file):
+        try:
+            keys = list(dotenv_values(env_file, encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(str(env_file), f"cannot read: {exc}") from None
+        for key in keys:
             if key.lower() not in known:
                 raise _unknown(key, str(env_file), known)
     for name in os.environ if environ is None else environ:

@@ -190,3 +190,13 @@ def test_cli_health_port_in_use_exits_2(tmp_path: Path) -> None:
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
     assert f"HEALTH_PORT: cannot listen on 127.0.0.1:{port}: in use" in done.stderr
+
+
+def test_unreadable_dotenv_and_toml_are_one_line(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_bytes(b"DRY_RUN=\xff\xfe\n")
+    error = refused()
+    assert error.setting == ".env" and "cannot read" in error.problem
+    (tmp_path / ".env").unlink()
+    (tmp_path / "config.toml").write_bytes(b'strategy = "\xff"\n')
+    error = refused(env_file=None)
+    assert error.setting == "config.toml"
