@@ -1,8 +1,11 @@
 """Client services audit (/cs/v1/audit/orderactivities): the order log, from Saxo's learn page and schema.
 
 Each order the simulator took has a history: `Placed` (SubStatus `Confirmed`) when it was taken, then
-`FinalFill` for a filled market order (FillAmount, FilledAmount, AveragePrice, ExecutionPrice, PositionId) or
-`Cancelled` for a cancelled working order. Entries are `OrderActivitiesResponse` objects: AccountId, ActivityTime,
+`FinalFill` when it filled (a market order at once; a working limit / stop / trailing stop or related leg when the
+price walk crossed it: FillAmount, FilledAmount, AveragePrice, ExecutionPrice, PositionId), `Cancelled` (by the
+client, or by the system for the other leg of a one-cancels-other pair) or `Expired` (a DayOrder at the end of
+its UTC day). OrderRelation is the order's current one (StandAlone, IfDoneMaster, IfDoneSlave[Oco], Oco).
+Entries are `OrderActivitiesResponse` objects: AccountId, ActivityTime,
 Amount, AssetType, BuySell, ClientId, Duration, ExternalReference, HandledBy, LogId (grows in time), OrderId,
 OrderRelation, OrderType, Status (OrderLogStatus), SubStatus, Uic.
 
@@ -39,7 +42,7 @@ def _history(core: SimCore, order: Order, positions: list[Position]) -> list[dic
         "ClientId": ident.client_id,
         "Duration": {"DurationType": order.duration},
         "OrderId": order.order_id,
-        "OrderRelation": "StandAlone",
+        "OrderRelation": order.relation,
         "OrderType": order.order_type,
         "Uic": inst.uic,
     }
@@ -52,27 +55,30 @@ def _history(core: SimCore, order: Order, positions: list[Position]) -> list[dic
         {**common, "ActivityTime": iso(order.time, ms=True), "HandledBy": ident.client_id, "LogId": str(base_log),
          "Status": "Placed", "SubStatus": "Confirmed", "_t": order.time},
     ]  # fmt: skip
+    done_at = order.time if order.done_at is None else order.done_at
+    done_log = order.done_log or str(base_log + 1)
     if order.status == "Filled":
         fill: dict[str, Any] = {
-            "ActivityTime": iso(order.time, ms=True),
+            "ActivityTime": iso(done_at, ms=True),
             "AveragePrice": price(inst, order.fill_price or 0.0),
             "ExecutionPrice": price(inst, order.fill_price or 0.0),
             "FillAmount": amount(order.amount),
             "FilledAmount": amount(order.amount),
             "HandledBy": "System",
-            "LogId": str(base_log + 1),
+            "LogId": done_log,
             "Status": "FinalFill",
             "SubStatus": "Confirmed",
-            "_t": order.time,
+            "_t": done_at,
         }
         opened = next((p for p in positions if p.source_order_id == order.order_id), None)
         if opened is not None:
             fill["PositionId"] = opened.position_id
         entries.append({**common, **fill})
-    elif order.status == "Cancelled":
+    elif order.status in ("Cancelled", "Expired"):
+        by = ident.client_id if order.status == "Cancelled" and order.parent_id is None else "System"
         entries.append(
-            {**common, "ActivityTime": iso(order.time, ms=True), "HandledBy": ident.client_id,
-             "LogId": str(base_log + 1), "Status": "Cancelled", "SubStatus": "Confirmed", "_t": order.time}
+            {**common, "ActivityTime": iso(done_at, ms=True), "HandledBy": by, "LogId": done_log,
+             "Status": order.status, "SubStatus": "Confirmed", "_t": done_at}
         )  # fmt: skip
     return entries
 
