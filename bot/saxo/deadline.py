@@ -1,10 +1,11 @@
-"""An overall deadline per HTTP attempt, not only a per-read timeout.
+"""An overall deadline per Saxo call (all its attempts), not only a per-read timeout.
 
 `requests`' read timeout bounds each socket read, so a server that trickles one byte every few seconds
 keeps a call alive for as long as it likes (a cycle held 90 s, SIGTERM 85 s). Here one watchdog thread
 per client keeps the deadlines of the attempts in flight; when one passes, it shuts down that attempt's
 socket, which ends the blocked read at once, and the attempt becomes `SaxoTimeout` (handled by the client's
-policy: retried for reads, `OrderOutcomeUnknown` for an order POST, never re-sent blind).
+policy: retried for reads while the call's budget lasts, `OrderOutcomeUnknown` for an order POST, never
+re-sent blind). With the process's stop event, reads in flight are also cut off at a stop request.
 
 The socket is found through the connection pool: `DeadlineAdapter`'s pools note which connection the
 current thread's attempt took (and forget it when the connection goes back to the pool, so a late
@@ -26,7 +27,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-DEADLINE = 30.0  # seconds for one attempt in all (connect, headers, body)
+DEADLINE = 30.0  # seconds on the wire for one call in all (connect, headers, body, retries)
+RECUT = 0.1  # a deadline met before the socket existed (still connecting) is tried again this soon
 STOP_POLL = 0.2  # how often the watchdog looks at the stop event while attempts are in flight
 IDLE_SECONDS = 30.0  # an idle watchdog thread ends; the next attempt starts another
 _current = threading.local()  # the Guard of the attempt this thread is making, if any
@@ -35,26 +37,29 @@ _current = threading.local()  # the Guard of the attempt this thread is making, 
 class Guard:
     """One attempt under a deadline: the connection it uses, and whether the watchdog fired."""
 
-    __slots__ = ("conn", "deadline", "done", "fired", "interruptible", "lock")
+    __slots__ = ("conn", "deadline", "done", "fired", "interruptible", "lock", "severed")
 
     def __init__(self, deadline: float, lock: threading.Lock, interruptible: bool) -> None:
         self.deadline = deadline
         self.lock = lock
         self.interruptible = interruptible  # a read may be cut off by a stop request; an order POST never is
         self.conn: Any = None
-        self.fired = False
+        self.fired = False  # the deadline passed (or a stop came): the attempt's answer is not trusted
+        self.severed = False  # its socket was shut down
         self.done = False
 
-    def cut(self) -> None:
-        """Called by the watchdog at the deadline: shut the socket down so the blocked read returns."""
+    def cut(self) -> bool:
+        """Shut the attempt's socket down so the blocked read returns; False when there is no socket yet."""
         with self.lock:
             if self.done:
-                return
+                return True
             self.fired = True
             sock = getattr(self.conn, "sock", None)
             if sock is not None:
                 with suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
+                self.severed = True
+            return self.severed
 
 
 class Watchdog:
@@ -104,7 +109,7 @@ class Watchdog:
                         return
                     continue
                 if self.stop is not None and self.stop.is_set():
-                    self._cut([g for _, _, g in self._heap if g.interruptible and not g.fired])
+                    self._cut([g for _, _, g in self._heap if g.interruptible and not g.severed and not g.done])
                 wait = self._heap[0][0] - time.monotonic()
                 if wait > 0:
                     watching_stop = self.stop is not None and not self.stop.is_set()
@@ -117,10 +122,11 @@ class Watchdog:
             return
         self._wake.release()  # cut() takes the lock itself
         try:
-            for guard in guards:
-                guard.cut()
+            pending = [guard for guard in guards if not guard.cut()]
         finally:
             self._wake.acquire()
+        for guard in pending:  # still connecting: cut it as soon as its socket exists
+            heapq.heappush(self._heap, (time.monotonic() + RECUT, next(self._order), guard))
 
 
 def _track(conn: Any) -> None:
