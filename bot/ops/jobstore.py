@@ -10,7 +10,7 @@ the database answers again. Only database errors are absorbed; anything else is 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.job import Job
@@ -19,6 +19,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from loguru import logger
 from sqlalchemy.exc import DBAPIError
 
+from bot.clock import SystemClock
 from bot.errors import FatalError
 from bot.store.engine import describe, safe_url
 
@@ -90,7 +91,7 @@ class ResilientJobStore(SQLAlchemyJobStore):
             found = super().get_next_run_time()
         except DBAPIError as exc:
             self._failed(exc)
-            return datetime.now(UTC) + timedelta(seconds=RETRY_SECONDS)  # never "no jobs": wake up and retry
+            return SystemClock().now() + timedelta(seconds=RETRY_SECONDS)  # never "no jobs": wake up and retry
         self._recovered()
         return found
 
