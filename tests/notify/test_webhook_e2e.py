@@ -1,0 +1,116 @@
+"""End to end: a cycle on the simulator places an order and a JSON webhook on 127.0.0.1 receives the message."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from bot.cycle import run_cycle
+from bot.domain import CycleStatus
+from bot.notify import Event, Message, Notifier
+from bot.notify.hooks import after_cycle
+
+
+class Receiver(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), Hook)
+        self.posts: list[tuple[str, dict[str, Any]]] = []
+
+
+class Hook(BaseHTTPRequestHandler):
+    server: Receiver
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        self.server.posts.append((self.path, json.loads(self.rfile.read(length) or b"{}")))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_placed_order_reaches_a_json_webhook(sim, make_ctx, receiver) -> None:
+    sim.control.script_cross("FxSpot:21", "up")
+    ctx = make_ctx(notify_urls=f"json://127.0.0.1:{receiver.server_port}/hook")
+    assert ctx.notifier.enabled
+    result = run_cycle(ctx)
+    assert result.status == "ok", result.error
+    after_cycle(ctx, result)
+    ctx.notifier.close()  # flushes the queue
+    assert ctx.notifier.delivered == 1
+    [(path, body)] = receiver.posts
+    assert path == "/hook"
+    assert body["title"] == "saxo-bot (local simulator): order placed"
+    assert body["message"].startswith("BUY 10000 EURUSD (FxSpot:21) placed: order ")
+    assert body["type"] == "success"
+    order_id = sim.control.state()["orders"][0]["OrderId"]
+    assert f"order {order_id}," in body["message"]
+
+
+def test_a_dry_run_sends_nothing(sim, make_ctx, receiver) -> None:
+    sim.control.script_cross("FxSpot:21", "up")
+    ctx = make_ctx(dry_run=True, notify_urls=f"json://127.0.0.1:{receiver.server_port}/hook")
+    after_cycle(ctx, run_cycle(ctx))
+    ctx.notifier.close()
+    assert receiver.posts == []
+
+
+def test_a_stuck_notification_service_never_delays_the_cycle(sim, make_ctx) -> None:
+    sim.control.script_cross("FxSpot:21", "up")
+    release = threading.Event()
+    seen: list[Message] = []
+
+    def stuck(message: Message) -> bool:
+        seen.append(message)
+        release.wait(10)
+        return True
+
+    ctx = make_ctx()
+    ctx.notifier = Notifier(stuck, environment=ctx.environment)
+    ctx.notifier.send(Message(Event.START, "t", "occupies the sender"))
+    result = run_cycle(ctx)
+    began = time.monotonic()
+    after_cycle(ctx, result)
+    assert time.monotonic() - began < 0.5  # queued, not sent, while the service hangs
+    assert result.execution.results and len(seen) == 1
+    release.set()
+    ctx.notifier.close()
+    assert [m.event for m in seen] == [Event.START, Event.ORDER_PLACED]
+
+
+def test_the_error_streak_survives_a_restart_through_the_metrics_db(sim, make_ctx, tmp_path) -> None:
+    """`--single-cycle` from cron: each process sees one cycle, the streak is read back from the DB."""
+    sent: list[Message] = []
+    sim.control.queue_fault("html_200", path_contains="/trade/v1/infoprices", count=1000)
+    sim.control.queue_fault("html_200", path_contains="/chart/v3/charts", count=1000)
+    statuses = []
+    for _ in range(4):
+        ctx = make_ctx(notify_error_after=3)
+        ctx.notifier = Notifier(lambda m: sent.append(m) or True, error_after=3)
+        result = run_cycle(ctx)
+        statuses.append(result.status)
+        after_cycle(ctx, result)
+        ctx.notifier.close()
+    assert statuses == [CycleStatus.ERROR] * 4
+    assert [m.event for m in sent] == [Event.ERROR_STREAK]  # the third cycle, once
+    assert sent[0].body.startswith("3 cycles in a row ended in error")
