@@ -15,35 +15,20 @@ import sys
 from pathlib import Path
 from typing import IO, Any
 
+from bot.config import Settings
 from tests.support.waiting import wait_until
 
 __all__ = ["MAIN", "ROOT", "clean_env", "run_main", "start_main", "stop", "wait_until"]
 
 ROOT = Path(__file__).resolve().parents[2]
 MAIN = ROOT / "main.py"
-# The bot's settings a developer's shell may have set; a test process starts without them (and every SAXO_*).
-SETTINGS = (
-    "WATCHLIST",
-    "DRY_RUN",
-    "DATABASE_URL",
-    "JOBSTORE_URL",
-    "JOBSTORE_TABLE",
-    "LOG_FILE",
-    "LOG_JSON",
-    "LOG_LEVEL",
-    "KILL_SWITCH_FILE",
-    "CYCLE_INTERVAL_SECONDS",
-    "TRADING_HOURS_MODE",
-    "HEALTH_PORT",
-    "STRATEGY",
-    "STRATEGY_PARAMS",
-    "ALLOW_SHORT",
-)
 
 
 def clean_env(**settings: str) -> dict[str, str]:
-    """This process's environment without Saxo credentials or bot settings, plus `settings`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SAXO_") and k not in SETTINGS}
+    """This process's environment without Saxo credentials or any bot setting a developer's shell may have set
+    (every `Settings` field, by its environment name), plus `settings`."""
+    ours = {name.upper() for name in Settings.model_fields}
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("SAXO_") and k.upper() not in ours}
     env.update(settings)
     return env
 
