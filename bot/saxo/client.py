@@ -194,7 +194,7 @@ class SaxoClient:
         reply = self._http.post(
             trading.ORDERS, body, request_id=intent.request_id, order_reference=intent.external_reference
         )
-        evidence = {
+        evidence: dict[str, Any] = {
             "status": reply.status,
             "correlation_id": reply.correlation_id,
             "method": reply.method,
