@@ -305,7 +305,7 @@ def _order_row(core: SimCore, order: Order, marks: Marks, every: list[Order]) ->
     ident, inst = core.identity, order.inst
     bid, ask, _ = marks.quote(inst)
     current = ask if order.buy_sell == "Buy" else bid
-    row = {
+    row: dict[str, Any] = {
         "AccountId": ident.account_id,
         "AccountKey": ident.account_key,
         "Amount": amount(order.amount),

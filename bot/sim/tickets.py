@@ -14,7 +14,7 @@ ask, a sell stop below the bid. A leg is judged against its entry's price when t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from bot.sim.catalogue import KNOWN_ASSET_TYPES, Instrument
 from bot.sim.config import parse_iso
@@ -75,7 +75,7 @@ class Rejected(Exception):
         self.code, self.message = code, message
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
@@ -114,7 +114,7 @@ def _field_errors(core: SimCore, body: dict[str, Any], placing: bool) -> dict[st
     if order_type in TRAILING:
         for name in ("TrailingStopDistanceToMarket", "TrailingStopStep"):
             value = body.get(name)
-            if not _is_number(value) or value <= 0:
+            if not _is_number(value) or float(value) <= 0:
                 errors[name] = [f"{name} is required for a trailing stop and must be a positive number."]
     return errors
 
