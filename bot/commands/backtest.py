@@ -54,7 +54,7 @@ def run_backtest_command(
     finally:
         if store is not None:
             store.dispose()
-    if not any(len(bars) for bars in series.values()):
+    if not any(bars and (start is None or bars[-1].time >= start) for bars in series.values()):  # warm-up only
         where = f"{args.data}" if args.data else (store.name if store is not None else repr(source))
         raise ConfigError("--from/--to", f"no bars of any watchlist instrument in that window in {where}")
     result = run_backtest(strategy, settings.items, series, config, start=start)
@@ -131,9 +131,9 @@ def render(result: BacktestResult, horizon: int, instruments: int) -> str:
             t.side,
             format(t.amount, "f"),
             _time(iso(t.entry_time)),
-            f"{t.entry_price:.6g}",
+            _price(t.entry_price),
             _time(iso(t.exit_time)) if t.exit_time else "open",
-            f"{t.exit_price:.6g}",
+            _price(t.exit_price),
             f"{t.pnl:,.2f}",
         ]
         for t in result.trades
@@ -144,6 +144,10 @@ def render(result: BacktestResult, horizon: int, instruments: int) -> str:
 
 def _time(stamp: str | None) -> str:
     return "-" if stamp is None else stamp.replace("T", " ").rstrip("Z")
+
+
+def _price(value: float) -> str:
+    return repr(round(value, 6))
 
 
 def _pct(value: float | None) -> str:
