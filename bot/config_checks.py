@@ -98,19 +98,25 @@ def check_names(
             raise ConfigError(name, f"not a setting (environment variable); did you mean {_styled(meant, name)}?")
 
 
-def path_problem(path: Path) -> str | None:
-    """Why a file cannot be created at `path` (its folder is a file, or cannot be written), or None."""
+def path_problem(path: Path, *, existing_must_be_writable: bool = True) -> str | None:
+    """Why a file cannot be used or created at `path` (a folder, under a file, no write access), or None.
+
+    An existing database file is left to the store: read-only is a state it recovers from (and `history`
+    only reads), not a wrong setting.
+    """
     if path.is_dir():
         return f"{path} is a folder, not a file"
+    if path.exists():
+        if existing_must_be_writable and not os.access(path, os.W_OK):
+            return f"{path} is not writable"
+        return None
     ancestor = path.parent
     while not ancestor.exists() and ancestor != ancestor.parent:
         ancestor = ancestor.parent
     if not ancestor.is_dir():
         return f"{ancestor} is a file, not a folder"
     if not os.access(ancestor, os.W_OK | os.X_OK):
-        return f"cannot write in {ancestor}"
-    if path.exists() and not os.access(path, os.W_OK):
-        return f"{path} is not writable"
+        return f"cannot create {path.name} in {ancestor} (no write access)"
     return None
 
 
@@ -138,5 +144,5 @@ def database_url_problem(value: str) -> str | None:
     path = sqlite_file(url)
     if path is None:
         return None
-    problem = path_problem(path)
+    problem = path_problem(path, existing_must_be_writable=False)
     return f"{problem} ({safe_url(url)})" if problem else None

@@ -200,3 +200,19 @@ def test_unreadable_dotenv_and_toml_are_one_line(tmp_path: Path) -> None:
     (tmp_path / "config.toml").write_bytes(b'strategy = "\xff"\n')
     error = refused(env_file=None)
     assert error.setting == "config.toml"
+
+
+def test_a_read_only_database_file_is_left_to_the_store(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """`history` reads a read-only DB, and the running store recovers once it is writable: not a config error.
+    A log file the bot cannot append to is one."""
+    import bot.config_checks as checks
+
+    (tmp_path / "bot.db").write_bytes(b"")
+    (tmp_path / "bot.log").write_text("")
+    real_access = os.access
+    monkeypatch.setattr(checks.os, "access", lambda p, mode: False if Path(p).is_file() else real_access(p, mode))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'bot.db'}")
+    assert load_settings(env_file=None).database_url.endswith("bot.db")
+    monkeypatch.setenv("LOG_FILE", str(tmp_path / "bot.log"))
+    error = refused(env_file=None)
+    assert error.setting == "LOG_FILE" and "not writable" in error.problem
