@@ -121,3 +121,26 @@ def test_a_store_never_migrated_does_not_create_anything(path: Path) -> None:
             reader.history(1)
     finally:
         reader.dispose()
+
+
+@pytest.mark.slow
+def test_a_running_bot_recreates_its_deleted_metrics_db(tmp_path: Path) -> None:
+    """`python main.py` on the simulator; `rm data/bot.db*` while it runs: the next cycles are in the new file."""
+    from tests.crash.harness import SimProcess, bot_environment, finished_cycles, start_bot, wait_for
+
+    sim = SimProcess(tmp_path, seed=7)
+    env = bot_environment(sim)
+    env["DRY_RUN"] = "true"
+    run = start_bot(tmp_path, env)
+    db = tmp_path / "data" / "bot.db"
+    try:
+        wait_for(lambda: finished_cycles(db) >= 2, 60, "two cycles", run)
+        remove_db_files(db)
+        wait_for(lambda: finished_cycles(db) >= 2, 45, "two cycles in the recreated file", run)
+        assert run.terminate(60) == 0
+    finally:
+        if run.proc.poll() is None:
+            run.kill()
+        sim.stop()
+    err = run.err_text()
+    assert "Traceback" not in err and "was deleted while running" in err
