@@ -98,6 +98,11 @@ class Book:
             side = [p for p in lots if (p.amount > 0) == (total > 0)]
             price = sum(p.amount * p.open_price for p in side) / sum(p.amount for p in side)
             netted.append(replace(side[0], amount=total, open_price=price))
+            merged = {p.position_id for p in side}
+            self.orders = [  # legs of a lot that was merged now protect the netted position
+                replace(o, related_position_id=side[0].position_id) if o.related_position_id in merged else o
+                for o in self.orders
+            ]
         self.positions = netted
 
     def fill(self, draft: Order, cash_delta: float) -> Order:

@@ -115,7 +115,7 @@ def balances(core: SimCore, req: Request) -> Response:
     return _own_account(core, req) or ok(balance_body(core, req.now))
 
 
-def _position_row(core: SimCore, pos: Position, marks: Marks, groups: set[str]) -> dict[str, Any]:
+def _position_row(core: SimCore, pos: Position, marks: Marks, groups: set[str], orders: list[Order]) -> dict[str, Any]:
     inst, ident = pos.inst, core.identity
     bid, ask, _ = marks.quote(inst)
     current = bid if pos.amount > 0 else ask
@@ -123,7 +123,7 @@ def _position_row(core: SimCore, pos: Position, marks: Marks, groups: set[str]) 
     pnl = pos.amount * (current - pos.open_price)
     row: dict[str, Any] = {"NetPositionId": net_position_id(inst), "PositionId": pos.position_id}
     if "positionbase" in groups:
-        base = {
+        base: dict[str, Any] = {
             "AccountId": ident.account_id,
             "AccountKey": ident.account_key,
             "Amount": amount(pos.amount),
@@ -143,6 +143,9 @@ def _position_row(core: SimCore, pos: Position, marks: Marks, groups: set[str]) 
         }
         if pos.external_reference is not None:
             base["ExternalReference"] = pos.external_reference
+        protecting = [o for o in orders if o.status == "Working" and o.related_position_id == pos.position_id]
+        if protecting:
+            base["RelatedOpenOrders"] = [_related_info(o) for o in protecting]
         if inst.base:
             base["SpotDate"] = value_date(inst, pos.opened_at)
         row["PositionBase"] = dict(sorted(base.items()))
@@ -171,7 +174,8 @@ def positions(core: SimCore, req: Request) -> Response:
     refused = _own_account(core, req)
     if refused:
         return refused
-    held = [p for p in core.book.snapshot()[1] if core.visible(p.opened_at, req.now)]
+    _, held, orders = core.book.snapshot()
+    held = [p for p in held if core.visible(p.opened_at, req.now)]
     wanted = req.query.get("PositionId")
     if wanted:
         held = [p for p in held if p.position_id == wanted]
@@ -179,7 +183,7 @@ def positions(core: SimCore, req: Request) -> Response:
     if net_id:
         held = [p for p in held if net_position_id(p.inst) == net_id]
     groups, marks = field_groups(req, ("PositionBase", "PositionView")), Marks(core, req.now)
-    return paged(req, held, lambda pos: _position_row(core, pos, marks, groups))
+    return paged(req, held, lambda pos: _position_row(core, pos, marks, groups, orders))
 
 
 def net_positions(core: SimCore, req: Request) -> Response:

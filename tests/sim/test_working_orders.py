@@ -6,6 +6,8 @@ is shown not to fill before its price is crossed and to fill right after.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 import requests
 
@@ -171,3 +173,19 @@ def test_a_price_is_moved_over_http_too(api: Api, sim: SimServer) -> None:
     assert moved.status_code == 200, moved.text
     assert moved.json()["Mid"] == pytest.approx(1.2, abs=1e-6)
     assert quote(api)[0] == pytest.approx(1.2 - 0.00005, abs=1e-5) and bid != quote(api)[0]
+
+
+def test_a_position_lists_the_legs_protecting_it_also_after_netting(api: Api, sim: SimServer) -> None:
+    place(api, sim, order("Market", "Buy"))  # an older lot: netting keeps its ids
+    answer, _, _ = protected_buy(api, sim, distance=0.05)  # far away: a day of walk does not reach the legs
+    leg_ids = [leg["OrderId"] for leg in answer["Orders"]]
+    rows = api.get("/port/v1/positions/me?FieldGroups=PositionBase").json()["Data"]
+    protected = {row["PositionId"]: row["PositionBase"].get("RelatedOpenOrders") for row in rows}
+    older, newer = sorted(protected)
+    assert protected[older] is None
+    assert [info["OrderId"] for info in protected[newer] or []] == leg_ids
+    sim.clock.set(datetime(2026, 1, 8, 0, 0, 30, tzinfo=UTC))  # the end-of-day run nets the two lots into one
+    [row] = api.get("/port/v1/positions/me?FieldGroups=PositionBase").json()["Data"]
+    assert (row["PositionId"], row["PositionBase"]["Amount"]) == (older, 200000)
+    assert [info["OrderId"] for info in row["PositionBase"]["RelatedOpenOrders"]] == leg_ids
+    assert {r["RelatedPositionId"] for r in working(api).values()} == {older}
