@@ -7,7 +7,7 @@ record.py       signals, unsent orders and the summary row in the metrics DB
 result.py       CycleResult, CycleError
 """
 
-from bot.cycle.run import run_cycle
 from bot.cycle.result import CycleError, CycleResult
+from bot.cycle.run import run_cycle
 
 __all__ = ["CycleError", "CycleResult", "run_cycle"]
