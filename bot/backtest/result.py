@@ -21,6 +21,18 @@ def iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat(timespec="seconds")[:19] + "Z"
 
 
+def iso_series(times: list[datetime]) -> list[str]:
+    """`iso` of many bar times, the date formatted once per day (the equity curve has one per bar)."""
+    out: list[str] = []
+    add, day, prefix = out.append, -1, ""
+    for moment in times:
+        ordinal = moment.toordinal()
+        if ordinal != day:
+            day, prefix = ordinal, moment.strftime("%Y-%m-%dT")
+        add(f"{prefix}{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}Z")
+    return out
+
+
 def number(amount: Decimal) -> int | float:
     """A Decimal amount as a JSON number: an int when whole."""
     return int(amount) if amount == amount.to_integral_value() else float(amount)
@@ -128,7 +140,9 @@ class BacktestResult:
             "bars": self.bars,
             "metrics": self.metrics.to_dict(),
             "trades": [trade.to_dict() for trade in self.trades],
-            "equity": [[iso(t), round(v, 6)] for t, v in zip(self.equity_times, self.equity_values, strict=True)],
+            "equity": [
+                [t, round(v, 6)] for t, v in zip(iso_series(self.equity_times), self.equity_values, strict=True)
+            ],
         }
 
 
