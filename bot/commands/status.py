@@ -54,7 +54,7 @@ class Status:
     def today_pnl_pct(self) -> Decimal | None:
         if self.today_pnl is None or not self.day_baseline:
             return None
-        return (self.today_pnl / self.day_baseline * 100).quantize(Decimal("0.01"))
+        return (self.today_pnl / self.day_baseline * 100).quantize(Decimal("0.01")) + 0  # + 0: no "-0.00"
 
 
 def run_status(settings: Settings, *, as_json: bool = False) -> int:
