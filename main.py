@@ -2,6 +2,7 @@
 
 Exit codes: 0 done; 2 bad configuration; 3 authentication gone (log in again); 1 anything else fatal,
 including a second instance on the same job store and a `--single-cycle` whose cycle ended in `error`.
+SIGINT/SIGTERM: the first stops gracefully (exit 0), a second exits at once with 130 (bot/ops/stopping.py).
 """
 
 from __future__ import annotations
