@@ -123,11 +123,20 @@ class _Run:
         self.orders = {o.order_id: o for o in core.book.orders if o.inst.key == inst.key and o.status in OPEN}
 
     def close(self, order: Order, status: str, t: float) -> None:
+        """Fill, cancel or expire an order; a cancelled or expired entry takes its legs along, and the other leg
+        of a cancelled or expired one goes on alone."""
         self.orders.pop(order.order_id, None)
         self.core.book.close_order(order, status, t)
-        if status != "Filled" and order.status == "Working" and order.parent_id is None:
+        if status == "Filled":
+            return
+        if order.parent_id is None:
             for leg in [o for o in self.orders.values() if o.parent_id == order.order_id]:
                 self.close(leg, "Cancelled", t)
+            return
+        for sibling in [o for o in self.orders.values() if o.parent_id == order.parent_id]:
+            alone = replace(sibling, relation=leg_relation(1, sibling.status == "Working"))
+            self.core.book.put(alone)
+            self.orders[sibling.order_id] = alone
 
     def fill(self, order: Order, bid: float, ask: float, t: float) -> None:
         core, price = self.core, (ask if order.buy_sell == "Buy" else bid)
@@ -218,9 +227,6 @@ def cancel(core: SimCore, req: Request, order_ids: str) -> Response:
                 continue
             run = _Run(core, order.inst)
             run.close(run.orders[order_id], "Cancelled", req.now)
-            for sibling in related_open(core.book.orders, order):
-                if sibling.parent_id is not None and sibling.parent_id == order.parent_id:
-                    core.book.put(replace(sibling, relation=leg_relation(1, sibling.status == "Working")))
             results.append({"OrderId": order_id})
     core.stats.count(event="orders_cancelled")
     body = {"Orders": results}
