@@ -61,7 +61,9 @@ def add_backtest_parser(commands: Any) -> None:
     backtest.add_argument("--to", dest="date_to", metavar="DATE", help="end (exclusive; a bare date includes that day)")
     backtest.add_argument("--data", metavar="DIR", help="CSV folder ({AssetType}_{Uic}.csv); default: the bar store")
     backtest.add_argument("--cash", type=float, default=100_000.0, metavar="X", help="starting cash (default 100000)")
-    backtest.add_argument("--commission", type=float, default=0.0, metavar="X", help="per fill, share of value")
+    backtest.add_argument(
+        "--commission", type=float, default=0.0, metavar="X", help="per fill, a fraction of its value (0.001 = 0.1%%)"
+    )
     backtest.add_argument("--spread-bps", type=float, default=0.0, metavar="N", help="bid/ask spread, basis points")
     backtest.add_argument("--json", action="store_true", help="print one JSON object (DESIGN §6d)")
 

@@ -80,9 +80,17 @@ def load_series(
     for item in items:
         bars = source.bars(item, horizon, start, end)
         if start is not None and warmup > 0:
-            bars = source.bars(item, horizon, None, start)[-warmup:] + bars
+            bars = _warmup(source, item, horizon, start, warmup) + bars
         series[item.id] = bars
     return series
+
+
+def _warmup(source: BarSource, item: WatchItem, horizon: int, start: datetime, count: int) -> list[Bar]:
+    """The last `count` bars before `start`: from a window wide enough for weekends and holidays, else all."""
+    near = source.bars(item, horizon, start - timedelta(minutes=horizon) * count * 2 - timedelta(days=5), start)
+    if len(near) >= count:
+        return near[-count:]
+    return source.bars(item, horizon, None, start)[-count:]
 
 
 def run_backtest(

@@ -212,3 +212,21 @@ def test_bars_before_start_only_feed_the_window() -> None:
     result = run_backtest(strategy_of(count, bars_needed=5), [STOCK], {STOCK.id: flat_bars(10)}, config(), start=at(4))
     assert seen == [5] * 6
     assert (result.start, result.end, result.bars) == (at(4), at(9), 6)
+
+
+def test_load_series_adds_the_warm_up_bars_before_start_even_across_a_long_gap() -> None:
+    from datetime import timedelta
+
+    from bot.backtest import load_series
+    from tests.backtest.support import MemorySource
+
+    early = flat_bars(4, 100)  # minutes 0-3
+    later = [replace(b, time=b.time + timedelta(days=30)) for b in flat_bars(6, 101, start=4)]
+    source = MemorySource({STOCK.id: early + later})
+    start = later[2].time
+    series = load_series(source, [STOCK], 1, start, None, warmup=3)
+    # two warm-up bars within reach, the third from before the gap
+    assert [b.time for b in series[STOCK.id]] == [at(3), *(b.time for b in later)]
+    near = load_series(source, [STOCK], 1, later[4].time, None, warmup=3)
+    assert [b.time for b in near[STOCK.id]] == [b.time for b in later[1:]]
+    assert load_series(source, [STOCK], 1, None, later[0].time, warmup=3)[STOCK.id] == early  # no start: no warm-up
