@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 import pytest
 import requests
 
-from bot.sim import SimServer
+from bot.sim import SimConfig, SimServer
+from bot.sim.clock import SimClock
 from tests.sim.conftest import Api
 from tests.sim.working_helpers import EURUSD, log, order, pips, place, protected_buy, quote, statuses, working
 
@@ -189,3 +190,23 @@ def test_a_position_lists_the_legs_protecting_it_also_after_netting(api: Api, si
     assert (row["PositionId"], row["PositionBase"]["Amount"]) == (older, 200000)
     assert [info["OrderId"] for info in row["PositionBase"]["RelatedOpenOrders"]] == leg_ids
     assert {r["RelatedPositionId"] for r in working(api).values()} == {older}
+
+
+def test_with_market_hours_a_stop_waits_for_the_open_and_fills_at_the_gap() -> None:
+    clock = SimClock(start=datetime(2026, 1, 7, 16, 45, 5, tzinfo=UTC))  # 11:45 in New York, a Wednesday
+    with SimServer(SimConfig(seed=7, enforce_hours=True), clock=clock) as sim:
+        api = Api(sim)
+        bid, _ = quote(api, 211, "Stock")
+        stop = round(bid - 10.0, 2)  # far: the afternoon's walk does not reach it
+        legs = [order("StopIfTraded", "Sell", stop, uic=211, asset_type="Stock", amount=10)]
+        answer = place(api, sim, order("Market", "Buy", uic=211, asset_type="Stock", amount=10, Orders=legs))
+        [stop_id] = [leg["OrderId"] for leg in answer["Orders"]]
+        clock.set(datetime(2026, 1, 7, 22, 0, tzinfo=UTC))  # 17:00 in New York: after the close
+        sim.control.move_price("Stock:211", mid=stop - 5.0)
+        clock.advance(60)
+        assert statuses(sim)[stop_id] == "Working"  # no trading, no trigger
+        clock.set(datetime(2026, 1, 8, 14, 30, 30, tzinfo=UTC))  # 09:30:30: the regular session has opened
+        assert statuses(sim)[stop_id] == "Filled"
+        filled = log(api, stop_id)[-1]
+        assert "2026-01-08T14:30:00" <= filled["ActivityTime"] <= "2026-01-08T14:30:30"  # at the open
+        assert filled["ExecutionPrice"] < stop - 4  # gapped: filled at the open's bid, well below the stop
