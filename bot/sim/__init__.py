@@ -7,7 +7,8 @@
 
 Modules: config (settings, clock), catalogue (instruments), market (prices, bars), schedule (sessions),
 book (account), valuation (balances), ratelimit, faults, auth (tokens, OAuth), wire (request/response, errors,
-paging), shapes (shared wire pieces), routes_* and orders (endpoints), routes (the table), gateway (per-request
+paging), shapes (shared wire pieces), routes_* and orders (endpoints), tickets (order requests and price rules),
+working (working orders and related legs against the price walk), routes (the table), gateway (per-request
 pipeline), control (test hooks), server (HTTP), core (holds it all together).
 """
 

@@ -183,3 +183,20 @@ def test_one_order_by_client_key_and_the_client_list(api: Api, sim: SimServer) -
     listed = api.get("/port/v1/orders", params={"ClientKey": client}).json()["Data"]
     assert sorted(row["OrderId"] for row in listed) == sorted(leg["OrderId"] for leg in answer["Orders"])
     assert api.get("/port/v1/orders").status_code == 400
+
+
+def test_a_good_till_date_order_expires_at_its_time_and_needs_one(api: Api, sim: SimServer) -> None:
+    bid, _ = quote(api)
+    body = order("Limit", "Buy", pips(bid - 0.02), duration="GoodTillDate")
+    assert "OrderDuration" in _rejected(api, sim, body)["ModelState"]
+    body["OrderDuration"]["ExpirationDateTime"] = "2026-01-07T18:00:00Z"
+    order_id = place(api, sim, body)["OrderId"]
+    assert working(api)[order_id]["Duration"] == {
+        "DurationType": "GoodTillDate",
+        "ExpirationDateTime": "2026-01-07T18:00:00Z",
+    }
+    sim.clock.advance(3600)
+    assert statuses(sim)[order_id] == "Working"
+    sim.clock.advance(3600)
+    assert statuses(sim)[order_id] == "Expired"
+    assert log(api, order_id)[-1]["ActivityTime"] == "2026-01-07T18:00:00.000Z"
