@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from loguru import logger
 
+from bot.domain import CycleStatus
 from bot.errors import BotError
 from bot.notify.events import halt_cause
 from bot.notify.sender import Notifier, build_notifier
@@ -43,11 +44,11 @@ def seed_from_history(ctx: Context, current_cycle_id: int | None) -> None:
         return
     streak = 0
     for cycle in rows:  # newest first
-        if cycle.status != "error":
+        if cycle.status != CycleStatus.ERROR:
             break
         streak += 1
     watcher.errors_in_a_row = streak
-    if rows and rows[0].status == "halted":
+    if rows and rows[0].status == CycleStatus.HALTED:
         watcher.current_halt = halt_cause(rows[0].skip_reason or "")
 
 
