@@ -81,6 +81,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings(args.config, overrides)
     except ConfigError as exc:
+        if args.command == "history" and args.json:  # a script reading `history --json` gets JSON, errors too
+            from bot.commands.history import json_error
+
+            print(json_error(f"bad configuration: {exc}", 2))
+            return 2
         print(f"saxo-bot: bad configuration: {exc}", file=sys.stderr)
         return 2
     from bot.log import configure_logging

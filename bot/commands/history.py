@@ -78,10 +78,15 @@ def _out(text: str) -> None:
     print(redact(text))
 
 
+def json_error(message: str, exit_code: int) -> str:
+    """An error as `history --json` prints it (on stdout): one line of JSON."""
+    return json.dumps({"error": redact(" ".join(message.split())), "exit_code": exit_code}, ensure_ascii=False)
+
+
 def _fail(args: argparse.Namespace, message: str, exit_code: int) -> int:
     message = redact(" ".join(message.split()))  # one line, whatever the driver said
     if getattr(args, "json", False):
-        print(json.dumps({"error": message, "exit_code": exit_code}, ensure_ascii=False))
+        print(json_error(message, exit_code))
     else:
         print(f"saxo-bot: history: {message}", file=sys.stderr)
     return exit_code

@@ -88,3 +88,15 @@ def test_history_of_a_recorded_db_still_works(db_path: Path, capsys: pytest.Capt
     assert main.main(["history", "--cycle", "1"]) == 0
     first = capsys.readouterr().out.splitlines()[0]
     assert "placing orders" in first and "live" not in first
+
+
+def test_bad_configuration_under_json_is_a_json_error(
+    db_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DB_RETENTION_DAYS", "-1")
+    assert main.main(["history", "--json"]) == 2
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["exit_code"] == 2 and answer["error"].startswith("bad configuration: DB_RETENTION_DAYS")
+    assert main.main(["history"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "bad configuration: DB_RETENTION_DAYS" in err
