@@ -8,7 +8,10 @@
       history / cycle_detail / daily_summary                                           reads
       dispose
 
-Every database failure is raised as `bot.errors.StoreError`.
+    retention.prune(store, before)   DB_RETENTION_DAYS: old cycles (with signals) and events, in short batches
+
+Every database failure is raised as `bot.errors.StoreError`. Every string written passes `bot.log.redact`
+(an engine hook in engine.py), and a SQLite file is created owner-only (0600).
 """
 
 from bot.store.records import (
