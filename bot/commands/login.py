@@ -260,6 +260,7 @@ class _CallbackListener:
                     # abort the login. Keep waiting for the right one until the timeout.
                     with listener._lock:
                         listener.ignored += 1
+                    logger.warning("ignored a login redirect carrying another attempt's state; still waiting")
                     self._page(400, "This redirect does not belong to the login in progress (state mismatch).")
                     return
                 with listener._lock:
