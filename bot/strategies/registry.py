@@ -16,6 +16,7 @@ BUILTINS: dict[str, str] = {
     "ma_crossover": "bot.strategies.ma_crossover",
     "rsi_reversion": "bot.strategies.rsi_reversion",
     "donchian_breakout": "bot.strategies.donchian_breakout",
+    "regime_switch": "bot.strategies.regime_switch",
 }
 
 
