@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import signal
+import sqlite3
 import threading
 import time
+
+import pytest
 
 from bot.cycle import run_cycle
 from bot.domain import CycleStatus
 from bot.notify import Event, Message, Notifier
 from bot.notify.hooks import after_cycle
+from tests.support.processes import clean_env, start_main, stop, wait_until
 
 
 def test_a_placed_order_reaches_a_json_webhook(sim, make_ctx, receiver) -> None:
@@ -76,3 +81,33 @@ def test_the_error_streak_survives_a_restart_through_the_metrics_db(sim, make_ct
     assert statuses == [CycleStatus.ERROR] * 4
     assert [m.event for m in sent] == [Event.ERROR_STREAK]  # the third cycle, once
     assert sent[0].body.startswith("3 cycles in a row ended in error")
+
+
+def finished_cycles(cwd) -> int:
+    db = cwd / "data" / "bot.db"
+    if not db.exists():  # never create the bot's DB by looking
+        return 0
+    try:
+        with sqlite3.connect(db, timeout=5) as conn:
+            return int(conn.execute("SELECT COUNT(*) FROM cycles WHERE status != 'running'").fetchone()[0])
+    except sqlite3.OperationalError:  # no DB or not migrated yet
+        return 0
+
+
+@pytest.mark.slow
+def test_the_scheduler_process_says_start_and_stop(tmp_path, receiver) -> None:
+    """`python main.py` with NOTIFY_URLS: a start message, orders stay quiet in dry run, a stop message on SIGTERM."""
+    settings = clean_env(
+        CYCLE_INTERVAL_SECONDS="1", DRY_RUN="true", NOTIFY_URLS=f"json://127.0.0.1:{receiver.server_port}/bot"
+    )
+    proc = start_main([], tmp_path, settings)
+    try:
+        # A finished cycle, not only the start message: the scheduler must be running before it is stopped.
+        wait_until(lambda: len(receiver.posts) >= 1 and finished_cycles(tmp_path) >= 1, 30, "a cycle", proc)
+    finally:
+        code, err = stop(proc, signal.SIGTERM, timeout=20)
+    assert code == 0, err
+    titles = [body["title"] for _, body in receiver.posts]
+    assert titles == ["saxo-bot (local simulator): started", "saxo-bot (local simulator): stopped"]
+    assert "dry run (precheck only)" in receiver.posts[0][1]["message"]
+    assert "exit code 0" in receiver.posts[1][1]["message"]
