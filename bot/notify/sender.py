@@ -176,8 +176,11 @@ class Notifier:
 
 def apprise_transport(urls: list[str]) -> Transport:
     """Send through Apprise to every URL, each with connect and read timeouts."""
+    import logging
+
     import apprise
 
+    logging.getLogger("apprise").setLevel(logging.WARNING)  # not two INFO lines per message; failures still show
     client = apprise.Apprise()
     for url in urls:
         plugin = apprise.Apprise.instantiate(url)
