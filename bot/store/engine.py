@@ -11,6 +11,7 @@ through `bot.log.redact` (registered tokens, bearer values, token fields), which
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -84,8 +85,21 @@ def make_engine(
         raise StoreError(f"metrics DB {safe_url(parsed)}: cannot create engine: {exc}") from exc
     if parsed.get_backend_name() == "sqlite":
         _install_sqlite_pragmas(engine, busy_timeout_ms)
+        _keep_owner_only(engine, sqlite_file(parsed), _read_only(parsed))
     event.listen(engine, "before_cursor_execute", _redact_parameters, retval=True)
     return engine
+
+
+def _keep_owner_only(engine: Engine, path: Path | None, read_only: bool) -> None:
+    """Before each new connection: a file (or folder) deleted while the bot runs comes back 0600 (0700), not
+    with SQLite's umask default. A failure here is left to SQLite's own open to report."""
+    if path is None or read_only:
+        return
+
+    @event.listens_for(engine, "do_connect")
+    def _before_connect(*_args: Any) -> None:
+        with contextlib.suppress(OSError):
+            private_file(path)
 
 
 def _read_only(url: URL) -> bool:

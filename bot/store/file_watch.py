@@ -16,6 +16,7 @@ from pathlib import Path
 from loguru import logger
 
 from bot.errors import StoreError
+from bot.log import private_dir
 
 
 class FileWatch:
@@ -65,7 +66,7 @@ class FileWatch:
             logger.warning("metrics DB {} was {} while running: reopening and migrating it", url, self.describe())
             dispose()  # pooled connections still point at the old file
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                private_dir(self.path.parent)  # owner-only (0700) like the first time
             except OSError as exc:
                 raise StoreError(f"metrics DB {url}: cannot recreate folder {self.path.parent}: {exc}") from exc
             migrate()  # calls remember() once the schema is at head

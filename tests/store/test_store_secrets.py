@@ -8,6 +8,7 @@ Saxo error texts can echo request headers: a bearer token then rides into `order
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import stat
@@ -22,6 +23,7 @@ from sqlalchemy import MetaData, insert, select
 
 from bot.commands.history import run_history
 from bot.cycle import run_cycle
+from bot.errors import StoreError
 from bot.log import configure_logging, register_secret
 from bot.store import CycleCounts, OrderRecord, SignalRecord, Store
 from bot.store.models import events
@@ -98,6 +100,19 @@ def test_the_db_its_wal_and_its_folder_are_owner_only(tmp_path: Path) -> None:
         assert files == ["bot.db", "bot.db-shm", "bot.db-wal"]
         assert {name: mode(path.parent / name) for name in files} == dict.fromkeys(files, 0o600)
     assert mode(path.parent) == 0o700
+
+
+def test_db_files_deleted_while_running_come_back_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "data" / "bot.db"
+    with Store(f"sqlite:///{path}") as store:
+        store.migrate()
+        store.dispose()
+        for file in path.parent.iterdir():
+            file.unlink()
+        path.parent.rmdir()
+        with contextlib.suppress(StoreError):  # the store may or may not rebuild the schema: the mode counts
+            store.start_cycle(started_at=T0, dry_run=False, hours_mode="always", instruments=1)
+        assert mode(path) == 0o600 and mode(path.parent) == 0o700
 
 
 def test_an_existing_db_loses_group_and_other_access_but_not_its_owner_bits(tmp_path: Path) -> None:
