@@ -5,7 +5,9 @@ watchlist:
 
 1. orders decided on an instrument's previous bar fill at this bar's open (`SimBroker.fill`);
 2. the strategy sees a `Snapshot` whose `now` is this bar's end and whose bars are the last `bars_needed` up to
-   and including this one (never a later bar: no look-ahead; a bounded window: cost linear in bars);
+   and including this one (never a later bar: no look-ahead; a bounded window: cost linear in bars); a strategy
+   with `precompute` gets its indicators computed once over the whole series (causal: the value at a bar
+   depends on bars up to it only), seen through `snapshot.indicators` at this window;
 3. a BUY/SELL goes through `plan_order` (ALLOW_SHORT, rounding, minimum size) and, with the other instruments'
    orders of the same bar, through `check_orders` (the four risk limits) as one live cycle would;
 4. a signal (instrument, side, signal bar) is acted on once, as the live `orders` table ensures;
@@ -25,6 +27,8 @@ from itertools import repeat
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+import numpy as np
+
 from bot.backtest.broker import SimBroker
 from bot.backtest.metrics import compute_metrics
 from bot.backtest.result import BacktestResult
@@ -32,7 +36,7 @@ from bot.domain import Bar, Decision, InstrumentRules, OrderIntent, Side, Signal
 from bot.execution.planner import NoOrder, plan_order
 from bot.history.source import BarSource
 from bot.risk import RiskLimits, check_orders, unit_value
-from bot.strategies import LoadedStrategy
+from bot.strategies import Indicators, LoadedStrategy, bar_arrays
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -117,6 +121,8 @@ def run_backtest(
     ]
     steps = _timeline(bars, start)
     decide, hold, buy = strategy.decide, Signal.HOLD, Signal.BUY
+    indicators = _precompute(strategy, bars)
+    owner = strategy.strategy
     tz = ZoneInfo(config.timezone) if config.limits.daily_loss_limit > 0 else None
 
     broker = SimBroker(
@@ -147,7 +153,10 @@ def run_backtest(
         now = time + span
         for k, i in events:  # 2. decide on bars up to this one (never a later one), 3. plan
             lo = i - window + 1
-            snapshot = Snapshot(items[k], now, None, bars[k][lo if lo > 0 else 0 : i + 1], horizon)
+            lo = lo if lo > 0 else 0
+            values = indicators[k]
+            seen = None if values is None else Indicators(values, lo, i + 1 - lo, owner)
+            snapshot = Snapshot(items[k], now, None, bars[k][lo : i + 1], horizon, seen)
             try:
                 decision = decide(snapshot)
             except Exception as exc:  # as live: a strategy error skips this instrument, the others go on
@@ -184,6 +193,23 @@ def run_backtest(
         add_value(equity)
     stepped = sum(map(len, (events for _, events in steps)))
     return _finish(result, config.cash, broker, pending, last_close, stepped, exposed)
+
+
+def _precompute(strategy: LoadedStrategy, bars: list[tuple[Bar, ...]]) -> list[dict[str, list[float]] | None]:
+    """The strategy's indicators over each instrument's whole series, once (None: no `precompute`, or it failed
+    here; then `decide` computes them over each bar's window, as live, and a failure counts per bar)."""
+    if strategy.strategy.precompute is None:
+        return [None] * len(bars)
+    out: list[dict[str, list[float]] | None] = []
+    for series in bars:
+        try:
+            values = strategy.precompute(bar_arrays(series))
+            lists = {name: np.asarray(v, dtype=float).tolist() for name, v in values.items()}
+        except Exception:
+            out.append(None)
+            continue
+        out.append(lists if all(len(v) == len(series) for v in lists.values()) else None)
+    return out
 
 
 class _Risk:

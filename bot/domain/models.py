@@ -10,6 +10,7 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 # Saxo's asset-type names the bot accepts in a watchlist (the user-facing spelling is Saxo's).
 ASSET_TYPES: frozenset[str] = frozenset(
@@ -130,6 +131,8 @@ class Snapshot:
     quote: Quote | None
     bars: tuple[Bar, ...]
     horizon_minutes: int = 1
+    # A strategy's precomputed indicators aligned with `bars` (bot.strategies.Indicators), or None.
+    indicators: Any = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,17 +1,23 @@
 """The strategy contract (DESIGN §6c): what a strategy is, and the helpers every strategy needs.
 
 A `Strategy` is plain data: a name, a pydantic model for its parameters, and three pure functions of the
-validated parameters. The same object is driven by the live cycle and (later) by a backtest: nothing in it may
+validated parameters. The same object is driven by the live cycle and by a backtest: nothing in it may
 read the clock, the network or the database; `Snapshot.now` is the only time it knows.
+
+An optional `precompute(arrays, params)` computes indicators over whole arrays of bars at once (in the spirit
+of backtesting.py's `self.I`): a backtest calls it once per instrument over the whole history, the live cycle
+over the window it has, and `decide` reads the value at a bar from `snapshot.indicators` either way. It must be
+causal (the value at bar t from bars up to t only), so both give the same decisions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
 
+import numpy as np
 from pydantic import AfterValidator, BaseModel, Field
 
 from bot.domain import Bar, Decision, Snapshot
@@ -47,6 +53,9 @@ class Strategy:
     - `bars_needed(params)`: how many completed bars `decide` wants (at most `MAX_BARS`).
     - `horizon(params)`: the bar length in minutes, one of `HORIZONS`.
     - `description`: one line for `python main.py strategies` (optional).
+    - `precompute(arrays, params)`: optional; `arrays` maps `open`, `high`, `low`, `close`, `volume` to float
+      numpy arrays (oldest first), the answer maps indicator names to arrays of the same length whose value at
+      t depends on bars up to t only. `decide` then finds them in `snapshot.indicators` (`Indicators.at`).
     """
 
     name: str
@@ -55,6 +64,7 @@ class Strategy:
     bars_needed: Callable[[Any], int]
     horizon: Callable[[Any], int]
     description: str = ""
+    precompute: Callable[[Mapping[str, np.ndarray], Any], Mapping[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -64,12 +74,71 @@ class Strategy:
         for field in ("decide", "bars_needed", "horizon"):
             if not callable(getattr(self, field)):
                 raise TypeError(f"Strategy {self.name!r}: {field} must be callable")
+        if self.precompute is not None and not callable(self.precompute):
+            raise TypeError(f"Strategy {self.name!r}: precompute must be callable or None")
+
+
+class Indicators:
+    """Precomputed indicator arrays, seen from one snapshot: `at(name, j)` is the value at `snapshot.bars[j]`.
+
+    `offset` is where `snapshot.bars[0]` sits in the arrays (0 live, where they cover just the window; the
+    window's start in a backtest, where they cover the whole history). `owner` is the strategy they belong to.
+    """
+
+    __slots__ = ("length", "offset", "owner", "values")
+
+    def __init__(self, values: Mapping[str, Any], offset: int, length: int, owner: object = None) -> None:
+        self.values, self.offset, self.length, self.owner = values, offset, length, owner
+
+    def at(self, name: str, index: int) -> float:
+        """`name` at `snapshot.bars[index]` (a negative index counts from the window's end, as in a list)."""
+        if index < 0:
+            index += self.length
+        if not 0 <= index < self.length:
+            raise IndexError(f"bar {index} is outside the snapshot's {self.length} bars")
+        return float(self.values[name][self.offset + index])
+
+
+def bar_arrays(bars: Sequence[Bar]) -> dict[str, np.ndarray]:
+    """The `arrays` that `precompute` receives: one float64 array per bar field, oldest first."""
+    return {
+        "open": np.fromiter((b.open for b in bars), float, len(bars)),
+        "high": np.fromiter((b.high for b in bars), float, len(bars)),
+        "low": np.fromiter((b.low for b in bars), float, len(bars)),
+        "close": np.fromiter((b.close for b in bars), float, len(bars)),
+        "volume": np.fromiter((b.volume or 0.0 for b in bars), float, len(bars)),
+    }
+
+
+def rolling_mean(values: np.ndarray, length: int) -> np.ndarray:
+    """The simple moving average ending at each element (NaN before `length` values).
+
+    Each window is summed oldest first, as Python's `sum()` does, so a value is bit for bit the same whether
+    computed over a whole history or over a short window, and equal to `sum(window) / length`.
+    """
+    out = np.full(len(values), np.nan)
+    count = len(values) - length + 1
+    if count > 0:
+        total = values[:count].astype(float, copy=True)
+        for j in range(1, length):
+            total += values[j : j + count]
+        out[length - 1 :] = total / length
+    return out
 
 
 def completed_bars(bars: Sequence[Bar], snapshot: Snapshot) -> list[Bar]:
     """Bars that have finished by `snapshot.now`, oldest first (a bar starting at t ends at t + horizon)."""
     span = timedelta(minutes=snapshot.horizon_minutes)
     return [bar for bar in bars if bar.time + span <= snapshot.now]
+
+
+def completed_count(snapshot: Snapshot) -> int:
+    """How many of `snapshot.bars` have finished by `snapshot.now` (they are the first ones: bars are in order)."""
+    bars, span, now = snapshot.bars, timedelta(minutes=snapshot.horizon_minutes), snapshot.now
+    n = len(bars)
+    while n and bars[n - 1].time + span > now:
+        n -= 1
+    return n
 
 
 def last_price(snapshot: Snapshot, bars: Sequence[Bar]) -> float | None:

@@ -12,7 +12,7 @@ import importlib
 import importlib.util
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from bot.domain import Decision, Snapshot
 from bot.errors import ConfigError
-from bot.strategies.api import HORIZONS, MAX_BARS, Strategy
+from bot.strategies.api import HORIZONS, MAX_BARS, Indicators, Strategy, bar_arrays
 from bot.strategies.registry import available, builtin
 
 SETTING = "STRATEGY"
@@ -49,6 +49,8 @@ class LoadedStrategy:
 
     def decide(self, snapshot: Snapshot) -> Decision:
         """The strategy's decision, checked: a plug-in returning something else fails this instrument only."""
+        if self.strategy.precompute is not None:
+            snapshot = self.with_indicators(snapshot)
         decision = self.strategy.decide(snapshot, self.params)
         if not isinstance(decision, Decision):
             raise TypeError(f"strategy {self.name!r} returned {type(decision).__name__}, not a Decision")
@@ -57,6 +59,20 @@ class LoadedStrategy:
                 f"strategy {self.name!r} answered for {decision.instrument_id!r}, asked about {snapshot.item.id!r}"
             )
         return decision
+
+    def with_indicators(self, snapshot: Snapshot) -> Snapshot:
+        """The snapshot with this strategy's indicators: a backtest brings them precomputed over the whole
+        history; otherwise (live) `precompute` runs here over the window the snapshot has."""
+        if snapshot.indicators is not None and snapshot.indicators.owner is self.strategy:
+            return snapshot
+        values = self.precompute(bar_arrays(snapshot.bars))
+        return replace(snapshot, indicators=Indicators(values, 0, len(snapshot.bars), self.strategy))
+
+    def precompute(self, arrays: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The strategy's `precompute` over `arrays` (see `Strategy`); {} when it has none."""
+        if self.strategy.precompute is None:
+            return {}
+        return self.strategy.precompute(arrays, self.params)
 
 
 def load_strategy(spec: str, params: Mapping[str, Any]) -> LoadedStrategy:

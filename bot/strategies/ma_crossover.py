@@ -7,11 +7,12 @@ A bar whose `time + horizon` is later than `now` is still forming and is ignored
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from bot.strategies import Decision, Horizon, Signal, Snapshot, Strategy, completed_bars, last_price
+from bot.strategies import Decision, Horizon, Signal, Snapshot, Strategy, completed_count, last_price, rolling_mean
 
 
 class Params(BaseModel):
@@ -32,16 +33,28 @@ def _mean(values: Sequence[float]) -> float:
     return sum(values) / len(values)
 
 
+def precompute(arrays: Mapping[str, np.ndarray], params: Params) -> dict[str, np.ndarray]:
+    """Both SMAs over the whole array at once, bit for bit the `_mean` of each window (see `rolling_mean`)."""
+    close = arrays["close"]
+    return {"fast": rolling_mean(close, params.fast), "slow": rolling_mean(close, params.slow)}
+
+
 def decide(snapshot: Snapshot, params: Params) -> Decision:
     iid = snapshot.item.id
-    bars = completed_bars(snapshot.bars, snapshot)
-    price = last_price(snapshot, bars)
-    if len(bars) < params.slow + 1:
-        return Decision(iid, Signal.HOLD, f"only {len(bars)} completed bars, need {params.slow + 1}", None, price)
-    closes = [bar.close for bar in bars]
-    fast_prev, slow_prev = _mean(closes[-params.fast - 1 : -1]), _mean(closes[-params.slow - 1 : -1])
-    fast_last, slow_last = _mean(closes[-params.fast :]), _mean(closes[-params.slow :])
-    last = bars[-1]
+    n = completed_count(snapshot)
+    bars = snapshot.bars
+    price = last_price(snapshot, bars[n - 1 : n])
+    if n < params.slow + 1:
+        return Decision(iid, Signal.HOLD, f"only {n} completed bars, need {params.slow + 1}", None, price)
+    ind = snapshot.indicators
+    if ind is not None:  # precomputed (the same numbers as below, computed once over the whole history)
+        fast_prev, slow_prev = ind.at("fast", n - 2), ind.at("slow", n - 2)
+        fast_last, slow_last = ind.at("fast", n - 1), ind.at("slow", n - 1)
+    else:  # called directly, without `precompute`
+        closes = [bar.close for bar in bars[:n]]
+        fast_prev, slow_prev = _mean(closes[-params.fast - 1 : -1]), _mean(closes[-params.slow - 1 : -1])
+        fast_last, slow_last = _mean(closes[-params.fast :]), _mean(closes[-params.slow :])
+    last = bars[n - 1]
     detail = f"SMA{params.fast} {fast_prev:.6g}->{fast_last:.6g}, SMA{params.slow} {slow_prev:.6g}->{slow_last:.6g}"
     if fast_prev <= slow_prev and fast_last > slow_last:
         return Decision(iid, Signal.BUY, f"fast crossed above slow ({detail})", last.time, price)
@@ -57,4 +70,5 @@ STRATEGY = Strategy(
     bars_needed=lambda p: p.slow + 1,
     horizon=lambda p: p.horizon,
     description="BUY when the fast SMA of closes crosses above the slow one, SELL on the cross below",
+    precompute=precompute,
 )

@@ -1,0 +1,97 @@
+"""The vectorised hook: `precompute` once over the whole history gives the same decisions as per-bar `decide`."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from bot.backtest import BacktestConfig, run_backtest
+from bot.domain import Signal, Snapshot
+from bot.strategies import Indicators, LoadedStrategy, Strategy, load_strategy, rolling_mean
+from bot.strategies.ma_crossover import STRATEGY as MA
+from tests.backtest.support import EURUSD, MINUTE, bars_from
+
+
+def random_bars(n: int, seed: int = 7) -> list:
+    rng = random.Random(seed)
+    price, pairs = 100.0, []
+    for _ in range(n):
+        close = round(price * (1 + rng.gauss(0, 0.002)), 4)
+        pairs.append((price, close))
+        price = close
+    return bars_from(pairs)
+
+
+def test_rolling_mean_is_bit_for_bit_the_mean_of_each_window() -> None:
+    rng = random.Random(3)
+    values = [rng.uniform(0.5, 2000) for _ in range(500)]
+    for length in (1, 2, 7, 30, 200):
+        got = rolling_mean(np.array(values), length)
+        assert np.isnan(got[: length - 1]).all()
+        for t in range(length - 1, len(values)):
+            assert got[t] == sum(values[t - length + 1 : t + 1]) / length  # exact, not approximately
+
+
+def test_ma_crossover_decides_the_same_with_and_without_precomputed_indicators() -> None:
+    loaded = load_strategy("ma_crossover", {"fast": 3, "slow": 8})
+    bars = tuple(random_bars(300))
+    signals = set()
+    for i in range(300):
+        window = bars[max(0, i - 8) : i + 1]
+        snapshot = Snapshot(EURUSD, bars[i].time + MINUTE, None, window, 1)
+        direct = MA.decide(snapshot, loaded.params)  # no indicators: the pure-Python path
+        live = loaded.decide(snapshot)  # precompute over the window (the live path)
+        assert live == direct
+        signals.add(direct.signal)
+    assert signals == {Signal.BUY, Signal.SELL, Signal.HOLD}
+
+
+def test_a_forming_last_bar_is_ignored_with_indicators_too() -> None:
+    loaded = load_strategy("ma_crossover", {"fast": 2, "slow": 4})
+    bars = tuple(random_bars(10))
+    now = bars[-1].time + MINUTE / 2  # the last bar is still forming
+    snapshot = Snapshot(EURUSD, now, None, bars, 1)
+    decision = loaded.decide(snapshot)
+    assert decision.bar_time == bars[-2].time
+    assert decision == MA.decide(snapshot, loaded.params)
+
+
+def test_the_backtest_with_precompute_trades_exactly_as_without() -> None:
+    bars = random_bars(3000)
+    loaded = load_strategy("ma_crossover", {"fast": 5, "slow": 20})
+    plain = LoadedStrategy(replace(MA, precompute=None), loaded.params)
+    config = BacktestConfig(cash=10_000_000.0, allow_short=True)
+    fast = run_backtest(loaded, [EURUSD], {EURUSD.id: bars}, config)
+    slow = run_backtest(plain, [EURUSD], {EURUSD.id: bars}, config)
+    assert len(fast.trades) > 20
+    assert fast.trades == slow.trades
+    assert fast.equity_values == slow.equity_values
+
+
+def test_a_precompute_that_fails_falls_back_to_the_window_and_counts_errors_per_bar() -> None:
+    def broken(arrays, params):
+        raise RuntimeError("boom")
+
+    loaded = load_strategy("ma_crossover", {"fast": 2, "slow": 4})
+    bad = LoadedStrategy(replace(MA, precompute=broken), loaded.params)
+    result = run_backtest(bad, [EURUSD], {EURUSD.id: random_bars(50)}, BacktestConfig())
+    assert result.strategy_errors == 50
+    assert "boom" in (result.first_error or "")
+
+
+def test_indicators_index_the_snapshot_bars_from_their_offset() -> None:
+    ind = Indicators({"x": [0.0, 1.0, 2.0, 3.0, 4.0]}, offset=2, length=3)
+    assert ind.at("x", 0) == 2.0
+    assert ind.at("x", -1) == 4.0
+    with pytest.raises(IndexError):
+        ind.at("x", 3)
+
+
+def test_a_strategy_with_only_the_five_fields_still_works() -> None:
+    strategy = Strategy("five", MA.params_model, MA.decide, MA.bars_needed, MA.horizon)
+    assert strategy.precompute is None
+    with pytest.raises(TypeError, match="precompute"):
+        Strategy("bad", MA.params_model, MA.decide, MA.bars_needed, MA.horizon, precompute=3)  # type: ignore[arg-type]
