@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from loguru import logger
@@ -89,6 +90,10 @@ class Notifier:
 
     def auth_lost(self, error: object) -> None:
         self.send(events.auth_lost(str(error), self.environment))
+
+    def protection_filled(self, instrument: str, kind: str, price: Decimal | float | None) -> None:
+        """The hook for a stop-loss / take-profit fill (`kind`), for when fills are watched (later work)."""
+        self.send(events.protection_filled(instrument, kind, price, self.environment))
 
     def health(self, status: str, last_success_at: datetime | None, stale_after_seconds: float) -> None:
         """The /health status now: a message when it turns `stale`, none while it stays stale."""

@@ -189,3 +189,12 @@ def test_notify_settings_are_read(bot_env, monkeypatch) -> None:
     monkeypatch.setenv("NOTIFY_ERROR_AFTER", "0")
     with pytest.raises(ConfigError, match="NOTIFY_ERROR_AFTER"):
         load_settings(env_file=None)
+
+
+def test_protection_filled_hook_sends_its_message() -> None:
+    transport = Recorder()
+    notifier = Notifier(transport, environment=ENV)
+    notifier.protection_filled("FxSpot:21", "stop-loss", 1.0712)
+    notifier.close()
+    [sent] = transport.sent
+    assert sent.event is Event.PROTECTION_FILLED and sent.body == "stop-loss filled on FxSpot:21 at 1.0712."
