@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 from datetime import datetime
 from itertools import pairwise
 
@@ -182,7 +181,6 @@ def test_info_prices_list_rules(api: Api) -> None:
 def test_a_500_instrument_synthetic_watchlist(api: Api, sim: SimServer) -> None:
     sim.control.set_rate_limits(session_limit_per_minute=10_000)
     stocks, fx = list(range(100000, 100250)), list(range(200000, 200250))
-    started = time.perf_counter()
     for asset_type, uics in (("Stock", stocks), ("FxSpot", fx)):
         rows = api.get(
             f"/trade/v1/infoprices/list?AssetType={asset_type}&Uics={','.join(map(str, uics))}"
@@ -197,7 +195,6 @@ def test_a_500_instrument_synthetic_watchlist(api: Api, sim: SimServer) -> None:
         assert len(_chart(api, f"FxSpot:{uic}", Count=25)) == 25
     details = api.get("/ref/v1/instruments/details/100042/Stock").json()
     assert (details["Symbol"], details["AssetType"]) == ("SYNTH100042:xnas", "Stock")
-    assert time.perf_counter() - started < 5
 
 
 @pytest.mark.parametrize("horizon", [10080, 43200, 129600, 518400])

@@ -1,20 +1,18 @@
 """Reads stay fast on a big history and one cycle's writes stay cheap (SQLite, WAL, synchronous=NORMAL).
 
-The limits asserted here are loose multiples of what the store does on a 2-core machine (history(50) ~1 ms,
-daily_summary ~20 ms on 20,000 cycles, one cycle's writes ~2 ms); the query plans are checked exactly, since
-a lost index is what would make a table of a million cycles slow.
+Speed is measured in `bench/db.py` (1,000,000 cycles), never asserted here: a timing limit fails on a busy
+machine. What is pinned is what makes it fast: every query uses its index (a lost index is what would make a
+table of a million cycles slow), and one cycle's writes cost a fixed, small number of statements.
 """
 
 from __future__ import annotations
 
-import statistics
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import event, insert
 from sqlalchemy.dialects import sqlite
 
 from bot.clock import utc_iso
@@ -61,15 +59,6 @@ def big_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     store.dispose()
 
 
-def best_ms(call: Callable[[], object], repeat: int = 5) -> float:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - started)
-    return min(times) * 1000
-
-
 def plan(store: Store, query) -> str:
     sql = str(query.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
     with store.engine.connect() as conn:
@@ -79,7 +68,6 @@ def plan(store: Store, query) -> str:
 def test_history_is_quick_on_a_big_table(big_store: Store) -> None:
     newest = big_store.history(50)
     assert len(newest) == 50 and newest[0].id == N_CYCLES
-    assert best_ms(lambda: big_store.history(50)) < 50
 
 
 def test_daily_summary_is_quick_on_a_big_table(big_store: Store) -> None:
@@ -87,12 +75,6 @@ def test_daily_summary_is_quick_on_a_big_table(big_store: Store) -> None:
     assert len(days) == 14
     assert days[0].day == (FIRST + timedelta(minutes=N_CYCLES - 1)).date().isoformat()
     assert sum(d.cycles for d in days[1:]) == 13 * 1440  # full days in the window
-    assert best_ms(big_store.daily_summary) < 50
-
-
-def test_other_reads_are_quick_on_a_big_table(big_store: Store) -> None:
-    for call in (lambda: big_store.history(1), lambda: big_store.cycle_detail(1)):
-        assert best_ms(call) < 20
 
 
 @pytest.mark.parametrize(
@@ -137,10 +119,18 @@ def test_writing_one_cycle_is_cheap(tmp_path) -> None:
             store.finish_cycle(cycle_id, finished_at=now, status="ok", counts=CycleCounts(orders_placed=2))
 
         one_cycle()  # warm the pool and the statement cache
-        times = []
-        for _ in range(30):
-            started = time.perf_counter()
+        statements: list[str] = []
+
+        def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+            statements.append(statement.split()[0].upper())
+
+        event.listen(store.engine, "before_cursor_execute", count)
+        try:
             one_cycle()
-            times.append((time.perf_counter() - started) * 1000)
-        assert statistics.median(times) < 15, times
-        assert len(store.history(100)) == 31
+        finally:
+            event.remove(store.engine, "before_cursor_execute", count)
+        writes = [s for s in statements if s in {"INSERT", "UPDATE", "DELETE"}]
+        # start + signals (one executemany) + 2 x (insert + update) + finish: never a statement per row read back
+        assert len(writes) == 7, statements
+        assert len(statements) <= 9, statements
+        assert len(store.history(100)) == 2
