@@ -155,3 +155,24 @@ def test_status_command_in_local_mode(tmp_path: Path) -> None:
     assert Decimal(shape["total_value"]) > 0 and shape["last_cycle"] is None
     table = run_main(["status"], tmp_path)
     assert table.returncode == 0 and "account value" in table.stdout and "positions: none open" in table.stdout
+
+
+def test_status_lists_the_stop_and_take_profit_of_an_order_on_the_simulator(sim, make_ctx) -> None:
+    from bot.config import Settings
+
+    if "stop_loss_pct" not in Settings.model_fields:
+        pytest.skip("protective orders (STOP_LOSS_PCT) are not in this tree yet")
+    sim.control.script_cross("FxSpot:21", "up")
+    ctx = make_ctx(stop_loss_pct="1", take_profit_pct="2")
+    assert run_cycle(ctx).status == "ok"
+    status = gather(ctx)
+    [held] = status.positions
+    legs = {o.role: o for o in status.orders}
+    assert set(legs) == {"stop-loss", "take-profit"}
+    assert all(
+        o.side is Side.SELL and o.amount == held.amount and o.instrument_id == "FxSpot:21" for o in legs.values()
+    )
+    assert legs["stop-loss"].price < held.open_price < legs["take-profit"].price
+    shape = status_dict(status)
+    assert sorted(o["role"] for o in shape["orders"]) == ["stop-loss", "take-profit"]
+    assert "working orders (2)" in render_status(status)
