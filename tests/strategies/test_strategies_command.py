@@ -30,7 +30,7 @@ def test_lists_every_builtin_with_its_parameters(capsys: pytest.CaptureFixture[s
 def test_json_has_types_defaults_and_constraints(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["strategies", "--json"]) == 0
     listed = {s["name"]: s for s in json.loads(capsys.readouterr().out)}
-    assert sorted(listed) == ["donchian_breakout", "ma_crossover", "rsi_reversion"]
+    assert sorted(listed) == ["donchian_breakout", "ma_crossover", "regime_switch", "rsi_reversion"]
     rsi = {p["name"]: p for p in listed["rsi_reversion"]["params"]}
     assert rsi["period"] == {
         "name": "period",
