@@ -18,6 +18,7 @@ from bot.errors import (
     SaxoRejected,
     SaxoRetryable,
 )
+from bot.log import configure_logging
 from bot.saxo import ManualToken, SaxoClient
 from bot.saxo.http import service_group
 from tests.saxo.helpers import BASE, FX, TOKEN, intent, make_http, recorded, url
@@ -204,17 +205,19 @@ def test_the_token_never_appears_in_logs_exceptions_or_reprs(rsps, clock, logs):
     assert not [t for t in texts if TOKEN in t]
 
 
-def test_a_traceback_with_local_variables_does_not_show_the_token(rsps, clock):
-    lines: list[str] = []
-    handler = logger.add(lambda m: lines.append(str(m)), level="ERROR", backtrace=True, diagnose=True)
+def test_a_traceback_with_local_variables_does_not_show_the_token(rsps, clock, tmp_path):
+    """Through the bot's own logging set-up (its patcher renders and redacts tracebacks), whatever ran before."""
+    log_file = tmp_path / "bot.log"
+    configure_logging("INFO", str(log_file))
     rsps.add("GET", url("/port/v1/balances"), body=requests.exceptions.ReadTimeout("slow"))
     try:
         make_http(clock, max_retries=0).get("/port/v1/balances")
     except SaxoError:
         logger.exception("balance failed")
     finally:
-        logger.remove(handler)
-    text = "".join(lines)
+        logger.complete()
+        configure_logging("INFO", None)  # close the file sink
+    text = log_file.read_text()
     assert "Traceback" in text and "_attempt" in text
     assert TOKEN not in text
 
