@@ -95,7 +95,7 @@ class Reading:
 
     def __str__(self) -> str:
         sign = ">=" if self.regime == TRENDING else "<"
-        return f"{self.detector} {self.value:.4g} {sign} {self.threshold:g}"
+        return f"{self.detector} {round(self.value, 4):g} {sign} {self.threshold:g}"  # 4 decimals: no 1e-16
 
 
 DETECTORS: dict[str, Detector] = {
