@@ -87,9 +87,11 @@ class TokenAuthority:
         return 302, {"Location": location}, b""
 
     # ---- /token ---------------------------------------------------------------------------------------------
-    def token(self, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, object]]:
-        """Answer a token request: (status, JSON body)."""
-        form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+    def token(self, body: bytes, headers: dict[str, str], query: str = "") -> tuple[int, dict[str, object]]:
+        """Answer a token request: (status, JSON body). The parameters may come in the form body or in the query
+        string (Saxo's Python PKCE sample posts them as `params=`); the body wins when both name one."""
+        form = {k: v[-1] for k, v in parse_qs(query).items()}
+        form.update({k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()})
         client_id = form.get("client_id") or self._basic_user(headers.get("authorization", ""))
         grant = form.get("grant_type")
         if grant == "authorization_code":

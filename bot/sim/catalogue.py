@@ -1,7 +1,8 @@
 """The simulator's instrument universe: a fixed list plus synthetic instruments made on demand.
 
-Identity is (Uic, AssetType). The named Uics (21 EURUSD, 31 GBPUSD, 42 USDJPY, 21700189 BTCUSD,
-21750301 ETHUSD, 211 AAPL, 261 MSFT) are Saxo's; the other Uics and all sizes are the simulator's own choices.
+Identity is (Uic, AssetType). The named Uics (21 EURUSD, 31 GBPUSD, 42 USDJPY, 16 EURDKK, 22 GBPAUD,
+23 GBPCAD, 21700189 BTCUSD, 21750301 ETHUSD, 211 AAPL, 261 MSFT) are Saxo's (the crosses and the GBPAUD/GBPCAD
+FxForwards as in the samples saxo_openapi ships); the other Uics and all sizes are the simulator's own choices.
 Synthetic ranges serve large watchlists: Stock 100000-100999 (`SYNTH<uic>:xnas`) and
 FxSpot 200000-200999 (`SYN<nnn>USD`). Crypto Uics asked for as FxSpot resolve to their FxCrypto instrument,
 as Saxo still accepts FxSpot for them.
@@ -139,7 +140,14 @@ FIXED: tuple[Instrument, ...] = (
     _fx(4, "AUDUSD", "Australian Dollar/US Dollar", 0.6600, spread=0.00012),
     _fx(38, "USDCAD", "US Dollar/Canadian Dollar", 1.3600, spread=0.00015),
     _fx(39, "USDCHF", "US Dollar/Swiss Franc", 0.8800, spread=0.00015),
+    _fx(16, "EURDKK", "Euro/Danish Krone", 7.4600, spread=0.0008),
+    _fx(22, "GBPAUD", "British Pound/Australian Dollar", 1.9300, spread=0.0004),
+    _fx(23, "GBPCAD", "British Pound/Canadian Dollar", 1.7300, spread=0.0004),
     _fx(21, "EURUSD", "Euro/US Dollar Forward", 1.0850, asset_type="FxForwards", market_durations=FORWARD_MARKET),
+    _fx(22, "GBPAUD", "British Pound/Australian Dollar", 1.9300, spread=0.0004, asset_type="FxForwards",
+        market_durations=FORWARD_MARKET),
+    _fx(23, "GBPCAD", "British Pound/Canadian Dollar", 1.7300, spread=0.0004, asset_type="FxForwards",
+        market_durations=FORWARD_MARKET),
     _crypto(21700189, "BTCUSD", "Bitcoin/US Dollar", 64000.0, 4.0, 0.01),
     _crypto(21750301, "ETHUSD", "Ethereum/US Dollar", 3200.0, 0.5, 0.1),
     _stock(211, "AAPL:xnas", "Apple Inc.", 190.0, volume=60000),

@@ -138,7 +138,7 @@ def _logon(
         content_type = extra.pop("Content-Type", HTML)
         response = Response(status, page, extra, content_type)
     elif path == "/token" and method == "POST":
-        status, payload = core.auth.token(body, headers)
+        status, payload = core.auth.token(body, headers, query)
         response = Response(status, payload, {"Cache-Control": "no-store"})
     else:
         response = error(405, "MethodNotAllowed", f"{method} is not allowed on {path}")

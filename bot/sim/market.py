@@ -256,7 +256,10 @@ class Market:
         if direct is not None:
             return self.mid(direct, t)
         inverse = self.catalogue.fx_pair("USD" + currency)
-        return 1.0 / self.mid(inverse, t) if inverse is not None else 1.0
+        if inverse is not None:
+            return 1.0 / self.mid(inverse, t)
+        via_eur = self.catalogue.fx_pair("EUR" + currency)  # e.g. DKK through EURDKK and EURUSD
+        return self.usd_per("EUR", t) / self.mid(via_eur, t) if via_eur is not None else 1.0
 
     def rate(self, from_ccy: str, to_ccy: str, t: float) -> float:
         return 1.0 if from_ccy == to_ccy else self.usd_per(from_ccy, t) / self.usd_per(to_ccy, t)

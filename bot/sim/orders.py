@@ -6,6 +6,8 @@
 3. Business rules -> placement: 400 {"ErrorInfo": {...}}; precheck: 200 {"PreCheckResult": "Error", "ErrorInfo"}.
    A cash-settled buy beyond the cash gets `InsufficentCash` (sic): placement rejects it, precheck answers
    "Ok" with the ErrorInfo and the costs, as Saxo does.
+A placed order's answer echoes its ExternalReference. Amount and OrderPrice may be numeric strings, and
+OrderDuration may be left out (tickets.py), as in the bodies saxo_openapi captured from Saxo's SIM.
 Market orders fill at once at the ask (buy) or bid (sell). Limit, Stop, StopIfTraded and TrailingStopIfTraded
 orders rest as working orders (working.py fills them against the price walk); the request's shape and the price
 rules are in tickets.py. An entry may carry related `Orders` (one or two legs): the answer is
@@ -240,6 +242,8 @@ def place(core: SimCore, req: Request) -> Response:
         legs = add_legs(core, order, [_draft(leg, inst, req.now, request_id) for leg in ticket.legs], req.now)
     core.stats.count(event="orders_placed")
     answer: dict[str, Any] = {"OrderId": order.order_id}
+    if order.external_reference is not None:  # Saxo echoes it: {"ExternalReference", "OrderId"}
+        answer["ExternalReference"] = order.external_reference
     if legs:
         answer["Orders"] = [
             {"OrderId": leg.order_id, **({"ExternalReference": r} if (r := leg.external_reference) else {})}

@@ -1,4 +1,4 @@
-"""Chart service group: GET /chart/v3/charts.
+"""Chart service group: GET /chart/v3/charts, and /chart/v1/charts (the older path, same data).
 
 Parameters: AssetType, Uic, Horizon (REFERENCE's list, else 400), Count (1..1200, default 1200), Mode (From|UpTo)
 with Time, FieldGroups (Data by default; ChartInfo, DisplayAndFormat). `Data` is oldest first; `Time` is the bar's
@@ -189,6 +189,13 @@ def chart(core: SimCore, req: Request) -> Response:
         }
         parts.append('"DisplayAndFormat":' + json.dumps(shape, separators=(",", ":")))
     return Response(200, ("{" + ",".join(parts) + "}").encode())
+
+
+def chart_v1(core: SimCore, req: Request) -> Response:
+    """GET /chart/v1/charts: still in Saxo's published spec and the only chart call older clients (saxo_openapi
+    0.6) make. Its answer in saxo_openapi's captured sample (chart/responses/charts.py) is v3's shape: `Data`
+    rows of Time and Open/High/Low/Close Bid/Ask for FX, and `DataVersion`; the same parameters."""
+    return chart(core, req)
 
 
 def _data(core: SimCore, inst: Instrument, horizon: int, first: int, last: int, now: float) -> str:

@@ -12,7 +12,16 @@ from typing import Any
 from bot.sim.book import Order, Position
 from bot.sim.config import iso
 from bot.sim.core import SimCore
-from bot.sim.shapes import LEGAL_ASSET_TYPES, amount, net_position_id, price, value_date
+from bot.sim.shapes import (
+    LEGAL_ASSET_TYPES,
+    amount,
+    correlation_key,
+    display_and_format,
+    exchange_info,
+    net_position_id,
+    price,
+    value_date,
+)
 from bot.sim.valuation import Marks, balance_body
 from bot.sim.wire import Request, Response, field_groups, model_state, not_found, num, ok, paged
 from bot.sim.working import OPEN, related_open
@@ -42,6 +51,7 @@ def clients_me(core: SimCore, req: Request) -> Response:
     ident = core.identity
     return ok(
         {
+            "AllowedNettingProfiles": ["FifoEndOfDay", "FifoRealTime"],
             "AllowedTradingSessions": "Regular",
             "ClientId": ident.client_id,
             "ClientKey": ident.client_key,
@@ -72,6 +82,7 @@ def accounts_me(core: SimCore, req: Request) -> Response:
         "AccountGroupKey": ident.account_key,
         "AccountId": ident.account_id,
         "AccountKey": ident.account_key,
+        "AccountSubType": "None",
         "AccountType": "Normal",
         "Active": True,
         "CanUseCashPositionsAsMarginCollateral": False,
@@ -100,6 +111,40 @@ def accounts_me(core: SimCore, req: Request) -> Response:
     return paged(req, [account])
 
 
+def accounts_of_client(core: SimCore, req: Request) -> Response:
+    """GET /port/v1/accounts?ClientKey=...: the client's accounts, as accounts/me."""
+    if not req.query.get("ClientKey"):
+        return model_state({"ClientKey": ["ClientKey is required"]})
+    return _own_account(core, req) or accounts_me(core, req)
+
+
+def _costs(core: SimCore, pos: Position, marks: Marks) -> dict[str, Any]:
+    """PositionCost (FieldGroups Costs): the simulator's tariff, commission on stocks and ETFs only."""
+    rate = marks.rate(pos.inst)
+    bid, ask, _ = marks.quote(pos.inst)
+    close_value = abs(pos.amount) * (bid if pos.amount > 0 else ask)
+
+    def cost(value: float) -> dict[str, Any]:
+        commission = max(1.0, 0.0005 * value) if pos.inst.cash_settled else 0.0
+        return {
+            "AdditionalTransactionCosts": 0,
+            "Commission": num(commission),
+            "ExchangeFee": 0,
+            "ExternalCharges": 0,
+            "PerformanceFee": 0,
+            "StampDuty": 0,
+        }
+
+    open_cost = cost(abs(pos.amount) * pos.open_price)
+    close_cost = cost(close_value)
+    return {
+        "CloseCost": close_cost,
+        "CloseCostInBaseCurrency": {**close_cost, "Commission": num(close_cost["Commission"] * rate)},
+        "OpenCost": open_cost,
+        "OpenCostInBaseCurrency": {**open_cost, "Commission": num(open_cost["Commission"] * rate)},
+    }
+
+
 def _own_account(core: SimCore, req: Request) -> Response | None:
     """404 when the query names another client or account."""
     for name, mine in (("AccountKey", core.identity.account_key), ("ClientKey", core.identity.client_key)):
@@ -110,9 +155,10 @@ def _own_account(core: SimCore, req: Request) -> Response | None:
 
 
 def balances(core: SimCore, req: Request) -> Response:
-    if req.path.endswith("/balances") and not (req.query.get("AccountKey") or req.query.get("ClientKey")):
+    if req.path.rstrip("/").endswith("/balances") and not (req.query.get("AccountKey") or req.query.get("ClientKey")):
         return model_state({"ClientKey": ["ClientKey or AccountKey is required"]})
-    return _own_account(core, req) or ok(balance_body(core, req.now))
+    groups = frozenset(field_groups(req, ()))
+    return _own_account(core, req) or ok(balance_body(core, req.now, groups))
 
 
 def _position_row(core: SimCore, pos: Position, marks: Marks, groups: set[str], orders: list[Order]) -> dict[str, Any]:
@@ -122,6 +168,12 @@ def _position_row(core: SimCore, pos: Position, marks: Marks, groups: set[str], 
     rate = marks.rate(inst)
     pnl = pos.amount * (current - pos.open_price)
     row: dict[str, Any] = {"NetPositionId": net_position_id(inst), "PositionId": pos.position_id}
+    if "costs" in groups:
+        row["Costs"] = _costs(core, pos, marks)
+    if "displayandformat" in groups:
+        row["DisplayAndFormat"] = display_and_format(inst)
+    if "exchangeinfo" in groups:
+        row["Exchange"] = exchange_info(inst, core.is_open(inst, marks.t))
     if "positionbase" in groups:
         base: dict[str, Any] = {
             "AccountId": ident.account_id,
@@ -131,6 +183,7 @@ def _position_row(core: SimCore, pos: Position, marks: Marks, groups: set[str], 
             "CanBeClosed": True,
             "ClientId": ident.client_id,
             "CloseConversionRateSettled": False,
+            "CorrelationKey": correlation_key(pos.position_id),
             "ExecutionTimeOpen": iso(pos.opened_at),
             "IsForceOpen": False,
             "IsMarketOpen": core.is_open(inst, marks.t),
@@ -268,7 +321,8 @@ def orders_me(core: SimCore, req: Request) -> Response:
     every = core.book.snapshot()[2]
     chosen = [o for o in every if (wanted_all or o.status == "Working") and core.visible(o.time, req.now)]
     marks = Marks(core, req.now)
-    return paged(req, chosen, lambda order: _order_row(core, order, marks, every))
+    groups = field_groups(req, ())
+    return paged(req, chosen, lambda order: _order_row(core, order, marks, every, groups))
 
 
 def orders_of_client(core: SimCore, req: Request) -> Response:
@@ -286,7 +340,7 @@ def order_of_client(core: SimCore, req: Request, client_key: str, order_id: str)
     order = next((o for o in every if o.order_id == order_id and core.visible(o.time, req.now)), None)
     if order is None or order.status not in OPEN:
         return not_found(f"No open order {order_id}")
-    return ok(_order_row(core, order, Marks(core, req.now), every))
+    return ok(_order_row(core, order, Marks(core, req.now), every, field_groups(req, ())))
 
 
 def _related_info(order: Order) -> dict[str, Any]:
@@ -305,10 +359,14 @@ def _related_info(order: Order) -> dict[str, Any]:
     return dict(sorted(info.items()))
 
 
-def _order_row(core: SimCore, order: Order, marks: Marks, every: list[Order]) -> dict[str, Any]:
+def _order_row(
+    core: SimCore, order: Order, marks: Marks, every: list[Order], groups: set[str] | None = None
+) -> dict[str, Any]:
+    """One open order; FieldGroups DisplayAndFormat and ExchangeInfo add those objects."""
     ident, inst = core.identity, order.inst
     bid, ask, _ = marks.quote(inst)
     current = ask if order.buy_sell == "Buy" else bid
+    is_open = core.is_open(inst, marks.t)
     row: dict[str, Any] = {
         "AccountId": ident.account_id,
         "AccountKey": ident.account_key,
@@ -317,14 +375,16 @@ def _order_row(core: SimCore, order: Order, marks: Marks, every: list[Order]) ->
         "BuySell": order.buy_sell,
         "CalculationReliability": "Ok",
         "ClientKey": ident.client_key,
+        "CorrelationKey": correlation_key(order.order_id),
         "CurrentPrice": current,
         "CurrentPriceDelayMinutes": 0,
         "CurrentPriceType": "Ask" if order.buy_sell == "Buy" else "Bid",
         "DistanceToMarket": price(inst, abs((order.price or current) - current)),
         "Duration": {"DurationType": order.duration},
         "IsForceOpen": False,
-        "IsMarketOpen": core.is_open(inst, marks.t),
+        "IsMarketOpen": is_open,
         "MarketPrice": current,
+        "MarketState": "Open" if is_open else "Closed",
         "NonTradableReason": "None",
         "OpenOrderType": order.order_type,
         "OrderAmountType": "Quantity",
@@ -347,4 +407,8 @@ def _order_row(core: SimCore, order: Order, marks: Marks, every: list[Order]) ->
     related = related_open(every, order)
     if related:
         row["RelatedOpenOrders"] = [_related_info(o) for o in related]
+    if groups and "displayandformat" in groups:
+        row["DisplayAndFormat"] = display_and_format(inst)
+    if groups and "exchangeinfo" in groups:
+        row["Exchange"] = exchange_info(inst, core.is_open(inst, marks.t))
     return dict(sorted(row.items()))

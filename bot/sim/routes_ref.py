@@ -13,10 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 from bot.sim import schedule
-from bot.sim.catalogue import EXCHANGES, Instrument
+from bot.sim.catalogue import EXCHANGES, KNOWN_ASSET_TYPES, Instrument
 from bot.sim.config import iso
 from bot.sim.core import SimCore
-from bot.sim.wire import Request, Response, field_groups, model_state, not_found, num, ok, paged
+from bot.sim.wire import Request, Response, error, field_groups, model_state, not_found, num, ok, paged
 
 _ASSET_TYPES = ("FxSpot", "FxCrypto", "FxForwards", "Stock", "Etf", "CfdOnIndex")
 _ORDER_DISTANCES = {
@@ -104,7 +104,17 @@ def schedule_body(inst: Instrument, t: float) -> dict[str, Any]:
     }
 
 
+def _bad_asset_type(asset_type: str) -> Response | None:
+    """400 InvalidAssetType for a name that is no asset type (Saxo answers so, not 404), else None."""
+    if asset_type in KNOWN_ASSET_TYPES:
+        return None
+    return error(400, "InvalidAssetType", f"'{asset_type}' is not a valid AssetType")
+
+
 def details(core: SimCore, req: Request, uic: str, asset_type: str) -> Response:
+    bad = _bad_asset_type(asset_type)
+    if bad is not None:
+        return bad
     inst = _lookup(core, uic, asset_type)
     if inst is None:
         return not_found(f"No instrument with Uic {uic} and AssetType {asset_type}")
@@ -120,6 +130,9 @@ def details_list(core: SimCore, req: Request) -> Response:
 
 
 def trading_schedule(core: SimCore, req: Request, uic: str, asset_type: str) -> Response:
+    bad = _bad_asset_type(asset_type)
+    if bad is not None:
+        return bad
     inst = _lookup(core, uic, asset_type)
     if inst is None:
         return not_found(f"No instrument with Uic {uic} and AssetType {asset_type}")

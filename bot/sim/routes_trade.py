@@ -1,9 +1,9 @@
 """Trade service group, prices part: /trade/v1/infoprices and /trade/v1/infoprices/list (orders: orders.py).
 
 Info prices follow trade_v1_infoprices*.json. FieldGroups default to Quote; also DisplayAndFormat,
-InstrumentPriceDetails, PriceInfo, PriceInfoDetails and HistoricalChanges. Quotes are not delayed
-(DelayedByMinutes 0, PriceType "Tradable"); with enforce_hours a closed market shows MarketState "Closed",
-IsMarketOpen false and PriceType "Indicative". Unknown Uics are left out of a list.
+InstrumentPriceDetails, PriceInfo, PriceInfoDetails, HistoricalChanges, Commissions and MarketDepth.
+Quotes are not delayed (DelayedByMinutes 0, PriceType "Tradable"); with enforce_hours a closed market shows
+MarketState "Closed", IsMarketOpen false and PriceType "Indicative". Unknown Uics are left out of a list.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ def info_price(core: SimCore, inst: Instrument, t: float, groups: set[str], amou
     bid, ask, mid = core.market.quote(inst, t)
     is_open = core.is_open(inst, t)
     row: dict[str, Any] = {"AssetType": inst.asset_type}
+    if "commissions" in groups:
+        row["Commissions"] = _commissions(core, inst, t, amount)
     if "displayandformat" in groups:
         row["DisplayAndFormat"] = display_and_format(inst)
     if "historicalchanges" in groups:
@@ -44,6 +46,8 @@ def info_price(core: SimCore, inst: Instrument, t: float, groups: set[str], amou
             "ValueDate": value_date(inst, t),
         }
     row["LastUpdated"] = iso(t, ms=True)
+    if "marketdepth" in groups:
+        row["MarketDepth"] = _market_depth(inst, bid, ask)
     if "priceinfo" in groups or "priceinfodetails" in groups:
         day = core.market.day_bar(inst, t)
         if "priceinfo" in groups:
@@ -80,6 +84,37 @@ def info_price(core: SimCore, inst: Instrument, t: float, groups: set[str], amou
         row["Quote"] = quote
     row["Uic"] = inst.uic
     return row
+
+
+def _commissions(core: SimCore, inst: Instrument, t: float, amount: float | None) -> dict[str, Any]:
+    """Commissions (Saxo's InfoPriceResponse schema) in the account currency for `Amount` at the quote: the
+    simulator's tariff (orders.py), max(1, 0.05 %) on stocks and ETFs, none on FX, crypto and CFDs."""
+    bid, ask, _ = core.market.quote(inst, t)
+    size = amount if amount else inst.default_amount
+    rate = core.market.rate(inst.currency, core.currency, t)
+
+    def cost(fill: float) -> float | int:
+        return num(max(1.0, 0.0005 * size * fill * rate)) if inst.cash_settled else 0
+
+    return {"CostBuy": cost(ask), "CostIpoCashSubscription": 0, "CostIpoSubscription": 0, "CostSell": cost(bid)}
+
+
+def _market_depth(inst: Instrument, bid: float, ask: float) -> dict[str, Any]:
+    """MarketDepth (Saxo's schema and its example: three levels each side, sizes growing away from the top)."""
+    levels = range(3)
+    step = max(inst.spread / 2, inst.tick)
+    base = inst.default_amount * (40 if inst.base else 1)
+    return {
+        "Ask": [price(inst, ask + i * step) for i in levels],
+        "AskOrders": [0, 0, 0] if inst.base else [3 + i for i in levels],
+        "AskSize": [num(base * (1 + i), 8) for i in levels],
+        "Bid": [price(inst, bid - i * step) for i in levels],
+        "BidOrders": [0, 0, 0] if inst.base else [3 + i for i in levels],
+        "BidSize": [num(base * (1 + i), 8) for i in levels],
+        "NoOfBids": 3,
+        "NoOfOffers": 3,
+        "UsingOrders": not inst.base,
+    }
 
 
 def _amount(req: Request) -> float | None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bot.sim.catalogue import Instrument
+import uuid
+
+from bot.sim.catalogue import EXCHANGES, Instrument
 from bot.sim.config import midnight_iso
 from bot.sim.wire import num
 
@@ -19,6 +21,17 @@ def display_and_format(inst: Instrument) -> dict[str, object]:
         "OrderDecimals": inst.decimals,
         "Symbol": inst.symbol,
     }
+
+
+def exchange_info(inst: Instrument, is_open: bool) -> dict[str, object]:
+    """InstrumentExchangeDetails (FieldGroups ExchangeInfo on positions and orders, Saxo's port spec)."""
+    exchange_id, description, _ = EXCHANGES[inst.exchange]
+    return {"Description": description, "ExchangeId": exchange_id, "IsOpen": is_open}
+
+
+def correlation_key(entity_id: str) -> str:
+    """A stable CorrelationKey (a GUID, as Saxo's) for an order or a position id."""
+    return str(uuid.uuid5(uuid.NAMESPACE_OID, f"saxo-sim:{entity_id}"))
 
 
 def net_position_id(inst: Instrument) -> str:

@@ -13,6 +13,7 @@ ask, a sell stop below the bid. A leg is judged against its entry's price when t
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
@@ -79,6 +80,20 @@ def _is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _number(value: Any) -> float | None:
+    """A JSON number, or a numeric string ("10000"), as Saxo takes both (saxo_openapi's captured order and
+    precheck bodies send Amount as "10000"); None for anything else."""
+    if _is_number(value):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            return None
+        return number if math.isfinite(number) else None
+    return None
+
+
 def _field_errors(core: SimCore, body: dict[str, Any], placing: bool) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if placing and "ManualOrder" not in body:
@@ -87,7 +102,7 @@ def _field_errors(core: SimCore, body: dict[str, Any], placing: bool) -> dict[st
         errors["ManualOrder"] = ["ManualOrder must be true or false."]
     if body.get("BuySell") not in ("Buy", "Sell"):
         errors["BuySell"] = ["BuySell is required and must be Buy or Sell."]
-    if not _is_number(body.get("Amount")):
+    if _number(body.get("Amount")) is None:
         errors["Amount"] = ["Amount is required and must be a number."]
     if not isinstance(body.get("Uic"), int) or isinstance(body.get("Uic"), bool):
         errors["Uic"] = ["Uic is required and must be an integer."]
@@ -97,7 +112,9 @@ def _field_errors(core: SimCore, body: dict[str, Any], placing: bool) -> dict[st
     if order_type not in ORDER_TYPES:
         errors["OrderType"] = ["OrderType is required and must be a valid order type."]
     duration = body.get("OrderDuration")
-    if not isinstance(duration, dict) or duration.get("DurationType") not in DURATION_TYPES:
+    if duration is None:
+        pass  # the instrument's first duration for the order type (_ticket), as Saxo places the sample without one
+    elif not isinstance(duration, dict) or duration.get("DurationType") not in DURATION_TYPES:
         errors["OrderDuration"] = ["OrderDuration.DurationType is required and must be a valid duration type."]
     elif duration["DurationType"] == "GoodTillDate":
         try:
@@ -109,35 +126,38 @@ def _field_errors(core: SimCore, body: dict[str, Any], placing: bool) -> dict[st
         errors["ExternalReference"] = ["ExternalReference must be a string of at most 50 characters."]
     if body.get("AccountKey") not in (None, core.identity.account_key):
         errors["AccountKey"] = ["AccountKey is not valid for this client."]
-    if order_type in ORDER_TYPES - {"Market"} and not _is_number(body.get("OrderPrice")):
+    if order_type in ORDER_TYPES - {"Market"} and _number(body.get("OrderPrice")) is None:
         errors["OrderPrice"] = ["OrderPrice is required for this order type."]
     if order_type in TRAILING:
         for name in ("TrailingStopDistanceToMarket", "TrailingStopStep"):
             value = body.get(name)
-            if not _is_number(value) or float(value) <= 0:
+            number = _number(value)
+            if number is None or number <= 0:
                 errors[name] = [f"{name} is required for a trailing stop and must be a positive number."]
     return errors
 
 
 def _ticket(core: SimCore, body: dict[str, Any], legs: tuple[Ticket, ...] = ()) -> Ticket:
-    duration = body["OrderDuration"]
+    inst = core.catalogue.get(body["Uic"], body["AssetType"])
+    default = inst.durations(body["OrderType"])[0] if inst is not None else "DayOrder"
+    duration = body.get("OrderDuration") or {"DurationType": default}
     field_groups = body.get("FieldGroups")
     groups: list[Any] = field_groups if isinstance(field_groups, list) else []
     trailing = body["OrderType"] in TRAILING
     expiry = duration.get("ExpirationDateTime") if duration["DurationType"] == "GoodTillDate" else None
     return Ticket(
-        inst=core.catalogue.get(body["Uic"], body["AssetType"]),
+        inst=inst,
         buy_sell=body["BuySell"],
         amount=float(body["Amount"]),
         order_type=body["OrderType"],
         duration=duration["DurationType"],
-        price=body.get("OrderPrice"),
+        price=_number(body.get("OrderPrice")),
         external_reference=body.get("ExternalReference"),
         manual=bool(body.get("ManualOrder")),
         force_open="IsForceOpen" in body,
         groups=frozenset(str(g).lower() for g in groups),
-        trailing_distance=float(body["TrailingStopDistanceToMarket"]) if trailing else None,
-        trailing_step=float(body["TrailingStopStep"]) if trailing else None,
+        trailing_distance=_number(body["TrailingStopDistanceToMarket"]) if trailing else None,
+        trailing_step=_number(body["TrailingStopStep"]) if trailing else None,
         expires_at=parse_iso(str(expiry)) if expiry else None,
         legs=legs,
     )
@@ -156,7 +176,7 @@ def _leg_errors(core: SimCore, body: dict[str, Any], legs: Any, placing: bool) -
             problems.append(f"Orders[{i}]: a related order must be on the entry order's instrument.")
         if leg["BuySell"] == body.get("BuySell"):
             problems.append(f"Orders[{i}]: a related order must be on the opposite side of the entry order.")
-        if leg["Amount"] != body.get("Amount"):
+        if _number(leg["Amount"]) != _number(body.get("Amount")):
             problems.append(f"Orders[{i}]: a related order must be for the entry order's amount.")
         if leg["OrderType"] == "Market":
             problems.append(f"Orders[{i}]: a related order cannot be a market order.")

@@ -42,10 +42,14 @@ class Marks:
         return self._days[inst.key]
 
 
-def balance_body(core: SimCore, t: float) -> dict[str, Any]:
+def balance_body(core: SimCore, t: float, groups: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The balance; FieldGroups `MarginOverview` (lower-case in `groups`) adds the margin per instrument.
+    UnrealizedPositionsValue is UnrealizedMarginProfitLoss + CostToClosePositions, the sum Saxo's balance
+    sample in saxo_openapi (portfolio/responses/balances.py) adds up to."""
     cash, positions, orders = core.book.snapshot()
     marks = Marks(core, t)
     value = non_margin = margin_used = exposure = unrealized = cost_to_close = 0.0
+    contributors: dict[str, tuple[Instrument, float]] = {}
     for pos in positions:
         inst = pos.inst
         bid, ask, mid = marks.quote(inst)
@@ -57,7 +61,9 @@ def balance_body(core: SimCore, t: float) -> dict[str, Any]:
             non_margin += worth
         else:
             exposure += abs(worth)
-            margin_used += abs(worth) * MARGIN_RATES.get(inst.asset_type, 0.1)
+            margin = abs(worth) * MARGIN_RATES.get(inst.asset_type, 0.1)
+            margin_used += margin
+            contributors[inst.key] = (inst, contributors.get(inst.key, (inst, 0.0))[1] + margin)
             unrealized += pos.amount * ((bid if pos.amount > 0 else ask) - pos.open_price) * rate
     total = cash + value
     available = max(total - margin_used, 0.0)
@@ -72,7 +78,7 @@ def balance_body(core: SimCore, t: float) -> dict[str, Any]:
         "NetEquityForMargin": num(total),
         "OtherCollateralDeduction": 0,
     }
-    return {
+    body = {
         "CalculationReliability": "Ok",
         "CashAvailableForTrading": num(max(cash, 0.0)),
         "CashBalance": num(cash),
@@ -110,4 +116,31 @@ def balance_body(core: SimCore, t: float) -> dict[str, Any]:
         "UnrealizedMarginClosedProfitLoss": 0,
         "UnrealizedMarginOpenProfitLoss": num(unrealized),
         "UnrealizedMarginProfitLoss": num(unrealized),
+        "UnrealizedPositionsValue": num(unrealized + cost_to_close),
+    }
+    if "marginoverview" in groups:
+        body["MarginOverview"] = _margin_overview(list(contributors.values()))
+    return body
+
+
+def _margin_overview(contributors: list[tuple[Instrument, float]]) -> dict[str, Any]:
+    """MarginOverview as /port/v1/balances/marginoverview answers it (saxo_openapi's _v3_MarginOverview sample):
+    one group per kind (FX, CFD) with each instrument's margin."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for inst, margin in contributors:
+        kind = "CFD" if inst.asset_type.startswith("Cfd") else "FX"
+        groups.setdefault(kind, []).append(
+            {
+                "AssetTypes": [inst.asset_type],
+                "InstrumentDescription": inst.description,
+                "InstrumentSpecifier": inst.symbol,
+                "Margin": num(margin),
+                "Uic": inst.uic,
+            }
+        )
+    return {
+        "Groups": [
+            {"Contributors": rows, "GroupType": kind, "TotalMargin": num(sum(r["Margin"] for r in rows))}
+            for kind, rows in sorted(groups.items())
+        ]
     }

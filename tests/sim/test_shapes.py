@@ -33,9 +33,12 @@ def assert_shape(ours: Any, sample: str, extra: tuple[str, ...] = (), missing: t
 
 def test_user_client_account_balance_shapes(api: Api) -> None:
     assert_shape(api.get("/port/v1/users/me").json(), "port_v1_users_me")
-    assert_shape(api.get("/port/v1/clients/me").json(), "port_v1_clients_me")
-    assert_shape(api.get("/port/v1/accounts/me").json(), "port_v1_accounts_me", missing=("__next",))
-    assert_shape(api.get("/port/v1/balances/me").json(), "port_v1_balances_me")
+    # fields real answers carry beyond these samples: Saxo's spec (ClientResponse.AllowedNettingProfiles,
+    # AccountResponse.AccountSubType) and saxo_openapi's captured balance (UnrealizedPositionsValue)
+    assert_shape(api.get("/port/v1/clients/me").json(), "port_v1_clients_me", ("AllowedNettingProfiles",))
+    accounts = api.get("/port/v1/accounts/me").json()
+    assert_shape(accounts, "port_v1_accounts_me", ("Data[].AccountSubType",), ("__next",))
+    assert_shape(api.get("/port/v1/balances/me").json(), "port_v1_balances_me", ("UnrealizedPositionsValue",))
     client = api.get("/port/v1/clients/me").json()
     assert client["PositionNettingMode"] == "EndOfDay"
     assert client["DefaultCurrency"] == "USD"
@@ -48,6 +51,7 @@ def test_position_shapes(api: Api) -> None:
         "Data[].PositionBase.AccountKey",
         "Data[].PositionBase.SourceOrderId",
         "Data[].PositionBase.ExternalReference",
+        "Data[].PositionBase.CorrelationKey",  # in saxo_openapi's captured positions/me
         "Data[].PositionView.MarketValue",
     )
     position_missing = ("__next", "Data[].PositionView.SettlementInstruction")
@@ -74,7 +78,8 @@ def test_working_order_shape(api: Api) -> None:
         "OrderDuration": {"DurationType": "GoodTillCancel"},
     }
     assert api.post("/trade/v2/orders", limit).status_code == 200
-    assert_shape(api.get("/port/v1/orders/me").json(), "port_v1_orders_me", ("Data[].ExternalReference",), ("__next",))
+    extra = ("Data[].ExternalReference", "Data[].CorrelationKey", "Data[].MarketState")  # OrderResponse in Saxo's spec
+    assert_shape(api.get("/port/v1/orders/me").json(), "port_v1_orders_me", extra, ("__next",))
 
 
 def test_info_price_shapes(api: Api) -> None:
