@@ -155,3 +155,15 @@ def test_bad_params_exit_2_naming_the_field(env, monkeypatch, capsys) -> None:
     assert main.main(["check"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "bad configuration: STRATEGY_PARAMS: trending.params.fast: " in err[0]
+
+
+def test_the_readme_shows_this_backtest(env, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    section = readme[readme.index("## Switching strategy by regime") :]
+    for part in ("detector", "lookback", "threshold", "trending", "ranging"):  # the example's parameters, as given
+        assert json.dumps({part: EXAMPLE[part]})[1:-1] in section
+    data = write_two_regimes(tmp_path / "bars")
+    assert main.main(["backtest", "--data", str(data)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    shown = lines[: next(i for i, line in enumerate(lines) if "15:07:00" in line) + 1]  # up to the third trade
+    assert "\n".join(shown) in section
