@@ -45,7 +45,7 @@ def config_error(spec: str, params: dict | None = None) -> ConfigError:
 
 
 def test_builtins_are_listed_and_load_by_name() -> None:
-    assert available() == ["donchian_breakout", "ma_crossover", "rsi_reversion"]
+    assert available() == ["donchian_breakout", "ma_crossover", "regime_switch", "rsi_reversion"]
     assert [s.name for s in builtins()] == available()
     assert all(isinstance(s, Strategy) and s.description for s in builtins())
     assert load_strategy("rsi_reversion", {}).name == "rsi_reversion"
