@@ -14,8 +14,9 @@ from typing import Any
 
 from bot.sim import schedule
 from bot.sim.catalogue import EXCHANGES, KNOWN_ASSET_TYPES, Instrument
-from bot.sim.config import iso
+from bot.sim.config import iso, midnight_iso
 from bot.sim.core import SimCore
+from bot.sim.shapes import value_date
 from bot.sim.wire import Request, Response, error, field_groups, model_state, not_found, num, ok, paged
 
 _ASSET_TYPES = ("FxSpot", "FxCrypto", "FxForwards", "Stock", "Etf", "CfdOnIndex")
@@ -87,6 +88,10 @@ def details_row(core: SimCore, inst: Instrument, t: float, groups: set[str]) -> 
         row.update(LotSize=num(inst.lot_size, 8), MinimumLotSize=num(inst.lot_size, 8))
     if not inst.base:
         row["PrimaryListing"] = inst.uic
+    else:  # FX fields of saxo_openapi's captured details (referencedata/responses/instruments.py)
+        row.update(FxSpotDate=value_date(inst, t), TickSizeLimitOrder=inst.tick, TickSizeStopOrder=inst.tick)
+        row.update(FxForwardMinForwardDate=midnight_iso(t, 3), FxForwardMaxForwardDate=midnight_iso(t, 368))
+        row["TradingSignals"] = "Allowed"
     if "supportedordertypesettings" in groups:
         row["SupportedOrderTypeSettings"] = [
             {"DurationTypes": list(inst.durations(kind)), "OrderType": kind} for kind in inst.order_types

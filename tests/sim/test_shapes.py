@@ -117,23 +117,25 @@ def test_chart_shapes(api: Api) -> None:
 def test_reference_data_shapes(api: Api) -> None:
     found = api.get("/ref/v1/instruments?Keywords=usd&AssetTypes=FxSpot&$top=2").json()
     assert_shape(found, "ref_v1_instruments", ("Data[].CurrencyCode",))
-    omitted = (
-        "ExerciseCutOffTime",
-        "FxForwardMaxForwardDate",
-        "FxForwardMinForwardDate",
-        "IpoDetails",
-        "SettlementStyle",
-    )
+    omitted = ("ExerciseCutOffTime", "IpoDetails", "SettlementStyle")
+    fx_extra = ("FxSpotDate", "TickSizeLimitOrder", "TickSizeStopOrder", "TradingSignals")  # saxo_openapi's FX capture
     one = api.get("/ref/v1/instruments/details/21/FxSpot?FieldGroups=SupportedOrderTypeSettings").json()
     assert_shape(
-        one, "ref_v1_instruments_details_uic_assettype", ("LotSizeType", "SupportedOrderTypeSettings"), omitted
+        one,
+        "ref_v1_instruments_details_uic_assettype",
+        ("LotSizeType", "SupportedOrderTypeSettings", *fx_extra),
+        omitted,
     )
     listed = api.get("/ref/v1/instruments/details?Uics=21,31,42&AssetTypes=FxSpot&$top=2").json()
     assert_shape(
         listed,
         "ref_v1_instruments_details",
-        ("Data[].LotSizeType", "Data[].MinimumTradeSize", "Data[].ShortTradeDisabled"),
-        ("Data[].FxForwardMaxForwardDate", "Data[].FxForwardMinForwardDate"),
+        (
+            "Data[].LotSizeType",
+            "Data[].MinimumTradeSize",
+            "Data[].ShortTradeDisabled",
+            *(f"Data[].{k}" for k in fx_extra),
+        ),
     )
     schedule = api.get("/ref/v1/instruments/tradingschedule/211/Stock").json()
     assert_shape(schedule, "ref_v1_instruments_tradingschedule_uic_assettype")
