@@ -63,12 +63,12 @@ class Params(BaseModel):
         default=None, description="trending at or above it, else ranging; default 0.3 (efficiency ratio), 25 (ADX)"
     )
     trending: SubStrategy = Field(
-        default={"strategy": "ma_crossover", "params": {}},  # type: ignore[assignment]
+        default={"strategy": "ma_crossover", "params": {}},
         validate_default=True,
         description="strategy and params that decide while trending",
     )
     ranging: SubStrategy = Field(
-        default={"strategy": "rsi_reversion", "params": {}},  # type: ignore[assignment]
+        default={"strategy": "rsi_reversion", "params": {}},
         validate_default=True,
         description="strategy and params that decide while ranging",
     )
