@@ -122,7 +122,7 @@ def run_backtest(
     steps = _timeline(bars, start)
     decide, hold, buy = strategy.decide, Signal.HOLD, Signal.BUY
     indicators = _precompute(strategy, bars)
-    owner = strategy.strategy
+    raw, params, check = strategy.strategy.decide, strategy.params, strategy.check
     tz = ZoneInfo(config.timezone) if config.limits.daily_loss_limit > 0 else None
 
     broker = SimBroker(
@@ -154,11 +154,15 @@ def run_backtest(
         for k, i in events:  # 2. decide on bars up to this one (never a later one), 3. plan
             lo = i - window + 1
             lo = lo if lo > 0 else 0
-            values = indicators[k]
-            seen = None if values is None else Indicators(values, lo, i + 1 - lo, owner)
-            snapshot = Snapshot(items[k], now, None, bars[k][lo : i + 1], horizon, seen)
+            seen = indicators[k]
             try:
-                decision = decide(snapshot)
+                if seen is None:
+                    decision = decide(Snapshot(items[k], now, None, bars[k][lo : i + 1], horizon))
+                else:  # precomputed: the strategy's own decide, checked as LoadedStrategy.decide checks it
+                    seen.offset, seen.length = lo, i + 1 - lo
+                    decision = check(
+                        raw(Snapshot(items[k], now, None, bars[k][lo : i + 1], horizon, seen), params), ids[k]
+                    )
             except Exception as exc:  # as live: a strategy error skips this instrument, the others go on
                 result.strategy_errors += 1
                 result.first_error = result.first_error or f"{ids[k]} at {time}: {type(exc).__name__}: {exc}"
@@ -195,12 +199,13 @@ def run_backtest(
     return _finish(result, config.cash, broker, pending, last_close, stepped, exposed)
 
 
-def _precompute(strategy: LoadedStrategy, bars: list[tuple[Bar, ...]]) -> list[dict[str, list[float]] | None]:
+def _precompute(strategy: LoadedStrategy, bars: list[tuple[Bar, ...]]) -> list[Indicators | None]:
     """The strategy's indicators over each instrument's whole series, once (None: no `precompute`, or it failed
-    here; then `decide` computes them over each bar's window, as live, and a failure counts per bar)."""
+    here; then `decide` computes them over each bar's window, as live, and a failure counts per bar). The loop
+    moves each one's window (`offset`, `length`) bar by bar rather than allocating one per bar."""
     if strategy.strategy.precompute is None:
         return [None] * len(bars)
-    out: list[dict[str, list[float]] | None] = []
+    out: list[Indicators | None] = []
     for series in bars:
         try:
             values = strategy.precompute(bar_arrays(series))
@@ -208,7 +213,8 @@ def _precompute(strategy: LoadedStrategy, bars: list[tuple[Bar, ...]]) -> list[d
         except Exception:
             out.append(None)
             continue
-        out.append(lists if all(len(v) == len(series) for v in lists.values()) else None)
+        ok = all(len(v) == len(series) for v in lists.values())
+        out.append(Indicators(lists, 0, 0, strategy.strategy) if ok else None)
     return out
 
 

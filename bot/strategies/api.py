@@ -134,11 +134,15 @@ def completed_bars(bars: Sequence[Bar], snapshot: Snapshot) -> list[Bar]:
 
 def completed_count(snapshot: Snapshot) -> int:
     """How many of `snapshot.bars` have finished by `snapshot.now` (they are the first ones: bars are in order)."""
-    bars, span, now = snapshot.bars, timedelta(minutes=snapshot.horizon_minutes), snapshot.now
+    bars, now = snapshot.bars, snapshot.now
+    span = _SPANS.get(snapshot.horizon_minutes) or timedelta(minutes=snapshot.horizon_minutes)
     n = len(bars)
     while n and bars[n - 1].time + span > now:
         n -= 1
     return n
+
+
+_SPANS = {minutes: timedelta(minutes=minutes) for minutes in HORIZONS}
 
 
 def last_price(snapshot: Snapshot, bars: Sequence[Bar]) -> float | None:

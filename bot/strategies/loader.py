@@ -51,12 +51,15 @@ class LoadedStrategy:
         """The strategy's decision, checked: a plug-in returning something else fails this instrument only."""
         if self.strategy.precompute is not None:
             snapshot = self.with_indicators(snapshot)
-        decision = self.strategy.decide(snapshot, self.params)
+        return self.check(self.strategy.decide(snapshot, self.params), snapshot.item.id)
+
+    def check(self, decision: object, instrument_id: str) -> Decision:
+        """`decision` if it is a `Decision` about `instrument_id`, else an error naming the strategy."""
         if not isinstance(decision, Decision):
             raise TypeError(f"strategy {self.name!r} returned {type(decision).__name__}, not a Decision")
-        if decision.instrument_id != snapshot.item.id:
+        if decision.instrument_id != instrument_id:
             raise ValueError(
-                f"strategy {self.name!r} answered for {decision.instrument_id!r}, asked about {snapshot.item.id!r}"
+                f"strategy {self.name!r} answered for {decision.instrument_id!r}, asked about {instrument_id!r}"
             )
         return decision
 
