@@ -37,7 +37,7 @@ from pydantic_settings import (
 )
 
 from bot.config_checks import check_names, database_url_problem, path_problem
-from bot.domain import ASSET_TYPES, WatchItem
+from bot.domain import ASSET_TYPES, ProtectionSettings, WatchItem
 from bot.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -71,6 +71,9 @@ class WatchEntry(BaseModel):
     uic: int = Field(gt=0)
     symbol: str = Field(min_length=1)
     quantity: Decimal | None = Field(default=None, gt=0)
+    stop_loss_pct: Decimal | None = Field(default=None, ge=0, lt=100, allow_inf_nan=False)
+    take_profit_pct: Decimal | None = Field(default=None, ge=0, allow_inf_nan=False)
+    trailing_stop_pct: Decimal | None = Field(default=None, ge=0, lt=100, allow_inf_nan=False)
 
     @field_validator("asset_type")
     @classmethod
@@ -118,6 +121,15 @@ class Settings(BaseSettings):
     allow_short: bool = False
     strategy: str = "ma_crossover"
     strategy_params: Annotated[dict[str, Any], NoDecode] = Field(default_factory=dict)
+
+    # Protection (README "Protection"): related orders sent with each opening order; 0 = off.
+    stop_loss_pct: Decimal = Field(default=Decimal(0), ge=0, lt=100, allow_inf_nan=False)
+    take_profit_pct: Decimal = Field(default=Decimal(0), ge=0, allow_inf_nan=False)
+    trailing_stop_pct: Decimal = Field(default=Decimal(0), ge=0, lt=100, allow_inf_nan=False)
+    order_type: Literal["Market", "Limit"] = "Market"
+    limit_offset_pct: Decimal = Field(default=Decimal(0), ge=0, lt=100, allow_inf_nan=False)
+    limit_ttl_cycles: int = Field(default=3, ge=1, le=10000)
+    risk_per_trade_pct: Decimal = Field(default=Decimal(0), ge=0, le=100, allow_inf_nan=False)
 
     max_open_positions: int = Field(default=20, ge=0)
     max_orders_per_cycle: int = Field(default=10, ge=0)
@@ -254,6 +266,11 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown log level {value!r}; use one of {', '.join(LOG_LEVELS)}")
         return value.upper()
 
+    @field_validator("order_type", mode="before")
+    @classmethod
+    def _order_type(cls, value: Any) -> Any:
+        return value.strip().capitalize() if isinstance(value, str) else value
+
     @field_validator("saxo_env", "saxo_auth_mode", "trading_hours_mode", mode="before")
     @classmethod
     def _lower(cls, value: Any) -> Any:
@@ -282,7 +299,31 @@ class Settings(BaseSettings):
                 raise ConfigError("SAXO_APP_KEY", "required for SAXO_AUTH_MODE=oauth")
         if self.trading_hours_mode == "fixed":
             self._check_window()
+        self._check_protection()
         return self
+
+    def _check_protection(self) -> None:
+        """A stop is either fixed or trailing: both at once for an instrument is a configuration error."""
+        for entry in (None, *self.watchlist):
+            levels = self.protection_for(entry.asset_type + ":" + str(entry.uic)) if entry else self._protection()
+            if levels.stop_loss_pct and levels.trailing_stop_pct:
+                where = f" (watchlist entry {entry.symbol})" if entry else ""
+                raise ConfigError("TRAILING_STOP_PCT", f"set STOP_LOSS_PCT or TRAILING_STOP_PCT, not both{where}")
+
+    def _protection(self) -> ProtectionSettings:
+        return ProtectionSettings(self.stop_loss_pct, self.take_profit_pct, self.trailing_stop_pct)
+
+    def protection_for(self, instrument: str) -> ProtectionSettings:
+        """STOP_LOSS_PCT, TAKE_PROFIT_PCT, TRAILING_STOP_PCT for one instrument (a watchlist entry's own win)."""
+        base = self._protection()
+        entry = next((e for e in self.watchlist if f"{e.asset_type}:{e.uic}" == instrument), None)
+        if entry is None:
+            return base
+        return ProtectionSettings(
+            base.stop_loss_pct if entry.stop_loss_pct is None else entry.stop_loss_pct,
+            base.take_profit_pct if entry.take_profit_pct is None else entry.take_profit_pct,
+            base.trailing_stop_pct if entry.trailing_stop_pct is None else entry.trailing_stop_pct,
+        )
 
     def _check_window(self) -> None:
         try:

@@ -97,7 +97,7 @@ def _trade(ctx: Context, result: CycleResult, now: datetime) -> None:
     result.total_value = balance.total_value
     portfolio = Portfolio(positions, balance, day_baseline(ctx, now, balance))
     prefetch_rules(ctx, [item for item in tradable if acts(result.decisions.get(item.id))])
-    intents, not_sent = plan(ctx, result, tradable, positions)
+    intents, not_sent = plan(ctx, result, tradable, positions, data)
     verdict = check_risk(ctx, portfolio, intents, data)
     result.blocked = list(verdict.blocked)
     record_signals(ctx, result, items)

@@ -20,7 +20,9 @@ from bot.cycle.result import CycleResult
 from bot.domain import Balance, Decision, OrderIntent, Position, Side, Signal, WatchItem
 from bot.errors import AuthError, BotError
 from bot.execution.executor import ExecutionReport, OrderExecutor
+from bot.execution.legs import note_protection_fills
 from bot.execution.planner import NoOrder, bar_key, plan_order
+from bot.execution.protection import protect
 from bot.risk import Portfolio, RiskLimits, RiskVerdict, check_orders, net_amount, unit_value
 
 if TYPE_CHECKING:
@@ -70,9 +72,14 @@ def decide(ctx: Context, data: MarketData) -> dict[str, Decision]:
 
 
 def plan(
-    ctx: Context, result: CycleResult, items: Sequence[WatchItem], positions: dict[str, Position]
+    ctx: Context,
+    result: CycleResult,
+    items: Sequence[WatchItem],
+    positions: dict[str, Position],
+    data: MarketData | None = None,
 ) -> tuple[list[OrderIntent], list[NoOrder]]:
     settings = ctx.settings
+    note_protection_fills(ctx, positions)  # a stop / take-profit that filled at Saxo since the last cycle
     intents: list[OrderIntent] = []
     not_sent: list[NoOrder] = []
     for item in items:
@@ -100,6 +107,9 @@ def plan(
             allow_short=settings.allow_short,
             quantity=item.quantity or settings.default_quantity,
         )
+        if not isinstance(planned, NoOrder):
+            quote = data.snapshots[item.id].quote if data and item.id in data.snapshots else None
+            planned = protect(settings, planned, quote, rules, decision, flat=net_amount(positions, item.id) == 0)
         if isinstance(planned, NoOrder):
             result.no_order[item.id] = planned.reason
             logger.bind(instrument=item.id).info("no order: {}", planned.reason)

@@ -144,8 +144,8 @@ class Decision:
     reason: str
     bar_time: datetime | None = None  # start of the last completed bar the signal was read from
     price: float | None = None
-    stop_price: float | None = None  # a protective level the strategy suggests (optional; not acted on yet)
-    take_profit_price: float | None = None
+    stop_price: float | None = None  # a protective stop level the strategy wants (wins over STOP_LOSS_PCT)
+    take_profit_price: float | None = None  # wins over TAKE_PROFIT_PCT
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +186,77 @@ class InstrumentRules:
     tradable: bool = True
     short_trade_disabled: bool = False
     currency: str = ""
+    tick_size: Decimal | None = None  # price step for non-market orders (TickSize)
+    tick_scheme: tuple[tuple[Decimal, Decimal], ...] = ()  # TickSizeScheme (HighPrice, TickSize), ascending
+    scheme_default_tick: Decimal | None = None  # TickSizeScheme.DefaultTickSize: above the last HighPrice
+    order_types: tuple[str, ...] | None = None  # SupportedOrderTypes (None: not given, assume the usual ones)
+
+    def tick_at(self, price: Decimal) -> Decimal | None:
+        """The price step at `price`: the first scheme element whose HighPrice is not below it, else the default."""
+        for high, tick in self.tick_scheme:
+            if price <= high:
+                return tick
+        if self.tick_scheme and self.scheme_default_tick:
+            return self.scheme_default_tick
+        return self.tick_size
+
+    def supports(self, order_type: str) -> bool:
+        return self.order_types is None or order_type in self.order_types
+
+
+@dataclass(frozen=True, slots=True)
+class ProtectionSettings:
+    """Percentages from the settings (0 = off) for one instrument; see bot.execution.protection."""
+
+    stop_loss_pct: Decimal = Decimal(0)
+    take_profit_pct: Decimal = Decimal(0)
+    trailing_stop_pct: Decimal = Decimal(0)
+
+    @property
+    def any(self) -> bool:
+        return bool(self.stop_loss_pct or self.take_profit_pct or self.trailing_stop_pct)
+
+
+@dataclass(frozen=True, slots=True)
+class Protection:
+    """The related orders an opening order carries (prices already on the instrument's ticks).
+
+    `stop` is a stop-if-traded price; `trailing` (a distance to the market, with `trailing_step`) replaces it with a
+    trailing stop whose first price is `stop`; `take_profit` is a limit price. Each on the opposite side of the entry.
+    """
+
+    stop: Decimal | None = None
+    take_profit: Decimal | None = None
+    trailing: Decimal | None = None
+    trailing_step: Decimal | None = None
+
+    @property
+    def legs(self) -> tuple[str, ...]:
+        """The roles sent, in the order of Saxo's `Orders` array: `stop_loss`/`trailing_stop`, then `take_profit`."""
+        roles = []
+        if self.stop is not None:
+            roles.append("trailing_stop" if self.trailing is not None else "stop_loss")
+        if self.take_profit is not None:
+            roles.append("take_profit")
+        return tuple(roles)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFate:
+    """What Saxo's order log says became of an order: `filled` (at `price`), `ended` (cancelled, expired), `working`."""
+
+    order_id: str
+    state: str
+    price: Decimal | None = None
+    at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedOrder:
+    """An accepted order: its OrderId and its related orders' OrderIds (in the order of `Protection.legs`)."""
+
+    order_id: str
+    leg_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +283,8 @@ class OrderIntent:
     opening: bool  # True when it increases exposure (risk limits apply)
     signal_bar_time: datetime | None = None
     reason: str = ""
+    protection: Protection | None = None  # related stop / take-profit orders sent with an opening order
+    reduces: bool = False  # True when it closes or reverses a position: its working related orders go first
 
     @property
     def instrument_id(self) -> str:

@@ -53,6 +53,7 @@ class NoOrderCode(enum.StrEnum):
 
     AMOUNT_TOO_SMALL = "AmountTooSmall"
     NOT_TRADABLE = "NotTradable"
+    UNPROTECTED = "Unprotected"  # protection is configured but its stop / take-profit cannot be set
 
 
 # The start of every ExternalReference the bot sends: how an order or position is known to be the bot's own.

@@ -3,7 +3,9 @@
 Order of work for each approved intent:
 1. write-ahead: an `orders` row `pending` is written before anything is sent (no row, no order);
 2. precheck (all intents at once on the pool); not `Ok`, or `Ok` with an ErrorInfo → `rejected`;
-3. dry run stops at `prechecked`; otherwise place, one at a time (the client paces 1 order/s).
+3. dry run stops at `prechecked`; otherwise place, one at a time (the client paces 1 order/s). An order that closes
+   or reverses a position first cancels that position's working related orders (legs.py); an opening order's own
+   related orders (stop-loss, take-profit) are recorded with their OrderIds once it is placed.
 A placement that ends ambiguously (timeout, 5xx, dropped connection, unreadable 200) is never
 re-sent blind: the order is looked up (lookup.py, on the whole order). Not found yet, it stays `pending`
 (Saxo's views lag) and later cycles look again until `VISIBILITY_GRACE` has passed; while an instrument has a
@@ -25,7 +27,7 @@ from typing import TYPE_CHECKING, TypedDict, Unpack
 from loguru import logger
 
 from bot.clock import Clock
-from bot.domain import OrderIntent, OrderStatus, PrecheckOutcome
+from bot.domain import OrderIntent, OrderStatus, PlacedOrder, PrecheckOutcome
 from bot.errors import (
     AuthError,
     BotError,
@@ -39,6 +41,7 @@ from bot.errors import (
     StoreError,
 )
 from bot.execution.gateway import OrderGateway
+from bot.execution.legs import cancel_before_close, record_legs
 from bot.execution.lookup import SentOrder, find
 from bot.execution.planner import bar_key
 from bot.saxo.ratelimit import ORDER_MAX_WAIT
@@ -130,6 +133,8 @@ class OrderExecutor:
                 if self.stop.is_set():
                     self._finish(result, OrderStatus.PRECHECKED, error_message="not sent: the bot is shutting down")
                     logger.warning("shutting down: {} not sent", result.intent.external_reference)
+                    continue
+                if result.intent.reduces and not self._cancel_legs(result):
                     continue
                 self._place(result)
         except StoreError as exc:
@@ -285,8 +290,18 @@ class OrderExecutor:
         except SaxoError as exc:
             self._finish(result, OrderStatus.FAILED, error_code=exc.error_code, error_message=str(exc))
             return
-        self._finish(result, OrderStatus.PLACED, order_id=order_id, error_message=None)
-        log.success("placed {} {} {}: OrderId {}", intent.side, intent.amount, intent.item.symbol, order_id)
+        entry_id = order_id.order_id if isinstance(order_id, PlacedOrder) else order_id
+        self._finish(result, OrderStatus.PLACED, order_id=entry_id, error_message=None)
+        log.success("placed {} {} {}: OrderId {}", intent.side, intent.amount, intent.item.symbol, entry_id)
+        record_legs(self.store, result.row_id, intent, order_id, self.clock.now())
+
+    def _cancel_legs(self, result: OrderResult) -> bool:
+        """Before a close or reversal: its position's working related orders are cancelled, or it is not sent."""
+        reason = cancel_before_close(self.saxo, self.store, result.intent, self.account_key, self.clock.now())
+        if reason is None:
+            return True
+        self._finish(result, OrderStatus.BLOCKED, error_code="CancelFailed", error_message=reason)
+        return False
 
     def _not_sent_stopping(self, result: OrderResult) -> None:
         self._finish(result, OrderStatus.PRECHECKED, error_message="not sent: the bot is shutting down")

@@ -123,6 +123,7 @@ def plan_order(
         reason = "instrument is not tradable (instrument details)"
         return NoOrder(iid, reason, NoOrderCode.NOT_TRADABLE, side=side, amount=amount)
     opening = target != 0 and (current == 0 or (target > 0) != (current > 0))
+    reduces = current != 0 and (delta > 0) != (current > 0)  # closes or reverses: its legs are cancelled first
     return OrderIntent(
         item=item,
         side=side,
@@ -133,6 +134,7 @@ def plan_order(
         opening=opening,
         signal_bar_time=decision.bar_time,
         reason=decision.reason,
+        reduces=reduces,
     )
 
 

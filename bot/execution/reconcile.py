@@ -3,9 +3,11 @@
 Before the first cycle: cycles left `running` by a dead process become `error`; orders left `pending`
 (outcome unknown) or recorded `failed` are looked for in Saxo's order log, open orders and positions (matched
 on the whole order, lookup.py) and corrected; positions the bot did not open are reported (and never touched
-unless their instrument is on the watchlist). Between cycles, `pending` orders are looked for again. A
-`pending` order Saxo does not show stays `pending` until `VISIBILITY_GRACE` has passed since it was written,
-then it is `failed` (DESIGN §5). Every correction is logged and stored as an event.
+unless their instrument is on the watchlist); working orders the bot recorded as related orders (stop-loss,
+take-profit) whose position is gone are cancelled (legs.py), other working orders are left alone. Between cycles,
+`pending` orders are looked for again. A `pending` order Saxo does not show stays `pending` until
+`VISIBILITY_GRACE` has passed since it was written, then it is `failed` (DESIGN §5). Every correction is logged
+and stored as an event.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from loguru import logger
 
 from bot.domain import EXTERNAL_REFERENCE_PREFIX, OrderStatus
 from bot.errors import AuthError, BotError
+from bot.execution.legs import cancel_orphans
 from bot.execution.lookup import SentOrder, find, past_grace
 from bot.store.records import parse_iso
 
@@ -38,6 +41,7 @@ class ReconcileReport:
     rejected: list[str] = field(default_factory=list)  # pending rows Saxo's order log shows rejected
     still_pending: list[str] = field(default_factory=list)  # pending rows not shown yet, within the grace
     foreign_positions: list[str] = field(default_factory=list)
+    orphans: list[str] = field(default_factory=list)  # our related orders whose position was gone: cancelled
     error: str | None = None
 
 
@@ -60,6 +64,14 @@ def reconcile_at_startup(ctx: Context) -> ReconcileReport:
         ctx.store.add_event("reconcile", report.error, at=now)
         return report
     _settle(ctx, rows, traces, report, "start-up")
+    try:
+        report.orphans = cancel_orphans(ctx, positions)
+    except AuthError:
+        raise
+    except BotError as exc:
+        message = f"could not check related orders against positions: {exc}"
+        log.error("{}", message)
+        ctx.store.add_event("reconcile", message, at=now)
     watched = {item.id for item in ctx.settings.items}
     for iid, position in positions.items():
         if position.amount == 0 or any(r.startswith(EXTERNAL_REFERENCE_PREFIX) for r in position.external_references):
@@ -70,11 +82,13 @@ def reconcile_at_startup(ctx: Context) -> ReconcileReport:
         log.warning(message)
         ctx.store.add_event("reconcile", message, at=now, details={"instrument_id": iid})
     log.info(
-        "reconciliation done: {} confirmed, {} not found, {} still pending, {} positions not opened by the bot",
+        "reconciliation done: {} confirmed, {} not found, {} still pending, {} positions not opened by the bot, "
+        "{} orphaned related orders cancelled",
         len(report.confirmed),
         len(report.not_found),
         len(report.still_pending),
         len(report.foreign_positions),
+        len(report.orphans),
     )
     return report
 

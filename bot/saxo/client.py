@@ -20,7 +20,9 @@ from bot.domain.models import (
     Balance,
     Bar,
     InstrumentRules,
+    OrderFate,
     OrderIntent,
+    PlacedOrder,
     Position,
     PrecheckOutcome,
     Quote,
@@ -188,8 +190,9 @@ class SaxoClient:
             raise
         return _parse(reply, trading.precheck_outcome, reply.body)
 
-    def place(self, intent: OrderIntent, account_key: str) -> str:
-        """Send the order once and return its OrderId; never re-sent (ambiguous end: OrderOutcomeUnknown)."""
+    def place(self, intent: OrderIntent, account_key: str) -> str | PlacedOrder:
+        """Send the order once and return its OrderId (with its related orders' ids when it carries protection);
+        never re-sent (ambiguous end: OrderOutcomeUnknown)."""
         body = trading.order_body(intent, account_key)
         reply = self._http.post(
             trading.ORDERS, body, request_id=intent.request_id, order_reference=intent.external_reference
@@ -221,7 +224,34 @@ class SaxoClient:
             intent.external_reference,
         )
         assert order_id is not None
-        return order_id
+        try:
+            return trading.placed(order_id, reply.body, intent)
+        except WireError:  # the order exists; its legs are found by reconciliation
+            return PlacedOrder(order_id, ())
+
+    def cancel_orders(self, order_ids: Sequence[str], account_key: str) -> dict[str, str | None]:
+        """DELETE /trade/v2/orders/{ids}: each id -> None when cancelled, else Saxo's ErrorCode for it.
+
+        `OrderNotFound` means it is no longer working (cancelled or filled); `TooLateToCancelOrder` that it filled.
+        A failure of the whole call raises (the caller then does not know and must not act as if cancelled).
+        """
+        if not order_ids:
+            return {}
+        path = f"{trading.ORDERS}/{','.join(order_ids)}"
+        try:
+            reply = self._http.request("DELETE", path, params={"AccountKey": account_key}, idempotent=True)
+        except SaxoRejected as exc:
+            if exc.status != 404:
+                raise
+            return {order_id: exc.error_code or "OrderNotFound" for order_id in order_ids}
+        return _parse(reply, trading.cancel_answer, reply.body, order_ids)
+
+    def order_fates(self, order_ids: Sequence[str], since: datetime, account_key: str) -> dict[str, OrderFate]:
+        """What Saxo's order log says became of these orders (filled at which price, ended, working) since `since`."""
+        if not order_ids:
+            return {}
+        log = self._http.get_all(orderlog.ORDER_ACTIVITIES, orderlog.activity_params(since, account_key))
+        return _parse(log, trading.fates_from_activities, log.body, order_ids)
 
     def order_traces(self, since: datetime, account_key: str | None = None) -> list[OrderTrace]:
         """Every order Saxo shows from `since` on that carries an ExternalReference: working orders, the order log

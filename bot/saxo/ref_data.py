@@ -1,7 +1,9 @@
 """Reference data (`/ref/v1/...`): order-size rules and trading schedules, wire -> domain.
 
 Order rules come from `/ref/v1/instruments/details/{Uic}/{AssetType}` with the `OrderSetting` and
-`SupportedOrderTypeSettings` field groups. Saxo publishes no table of which durations a market order may
+`SupportedOrderTypeSettings` field groups, and the price rules of non-market (protective) orders from the default
+fields: `TickSize`, `TickSizeScheme` {DefaultTickSize, Elements[] {HighPrice, TickSize}} and `SupportedOrderTypes`.
+Saxo publishes no table of which durations a market order may
 carry per asset type, so we read them from `SupportedOrderTypeSettings[OrderType == "Market"]`.
 """
 
@@ -20,6 +22,7 @@ from bot.saxo.wire import (
     opt_int,
     opt_str,
     req_time,
+    sub,
 )
 
 DETAILS_FIELD_GROUPS = "OrderSetting,SupportedOrderTypeSettings"
@@ -60,7 +63,39 @@ def rules_from_details(item: WatchItem, body: Any) -> InstrumentRules:
         tradable=opt_bool(details, "IsTradable") is not False and status != "NonTradable",
         short_trade_disabled=bool(opt_bool(details, "ShortTradeDisabled")),
         currency=opt_str(details, "CurrencyCode") or "",
+        tick_size=_positive(opt_decimal(details, "TickSize")),
+        tick_scheme=tick_scheme(details),
+        scheme_default_tick=_positive(opt_decimal(sub(details, "TickSizeScheme"), "DefaultTickSize")),
+        order_types=order_types(details),
     )
+
+
+def _positive(value: Decimal | None) -> Decimal | None:
+    return value if value is not None and value > 0 else None
+
+
+def tick_scheme(details: dict[str, Any]) -> tuple[tuple[Decimal, Decimal], ...]:
+    """`TickSizeScheme.Elements[]` as (HighPrice, TickSize), ascending by HighPrice; () without a scheme."""
+    scheme = sub(details, "TickSizeScheme")
+    elements = []
+    for entry in as_list(scheme.get("Elements") or [], "TickSizeScheme.Elements"):
+        element = as_dict(entry, "TickSizeScheme.Elements[]")
+        high, tick = opt_decimal(element, "HighPrice"), opt_decimal(element, "TickSize")
+        if high is None or tick is None or tick <= 0:
+            raise WireError("TickSizeScheme.Elements[]: HighPrice and a positive TickSize expected")
+        elements.append((high, tick))
+    return tuple(sorted(elements))
+
+
+def order_types(details: dict[str, Any]) -> tuple[str, ...] | None:
+    """`SupportedOrderTypes`, or None when Saxo's answer does not list them."""
+    types = details.get("SupportedOrderTypes")
+    if types is None:
+        return None
+    names = as_list(types, "SupportedOrderTypes")
+    if not all(isinstance(name, str) for name in names):
+        raise WireError("SupportedOrderTypes: expected strings")
+    return tuple(names)
 
 
 def market_durations(details: dict[str, Any]) -> tuple[Duration, ...]:

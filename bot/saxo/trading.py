@@ -5,6 +5,11 @@ on every order) and the intent's ExternalReference (at most 50 characters, so a 
 looked up). `IsForceOpen: false` makes an opposite order close a position instead of hedging it; it is
 omitted for Stock, StockOption and Etf, where Saxo refuses it.
 
+An opening order may carry its protection in the `Orders` array (one request, one order for the rate limit): a
+`StopIfTraded` (or `TrailingStopIfTraded` with `TrailingStopDistanceToMarket` and `TrailingStopStep`) and a `Limit`,
+opposite side, same amount, `GoodTillCancel`, `ManualOrder: false` on each (Saxo wants it on nested orders too). The
+answer lists their OrderIds in the same order, and a precheck judges each of them (`Orders[].ErrorInfo`).
+
 Precheck answers HTTP 200 even when the order would fail: "Ok" *with* an `ErrorInfo` (e.g. not enough
 cash, costs still computed) is a failure, and pre-trade disclaimers a headless bot cannot accept are
 surfaced as readable strings.
@@ -12,13 +17,14 @@ surfaced as readable strings.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from bot.domain.models import OrderIntent, PrecheckOutcome
+from bot.domain.models import OrderFate, OrderIntent, PlacedOrder, PrecheckOutcome, Protection
 from bot.errors import SaxoRejected
 from bot.saxo.ref_data import WIRE_DURATIONS
-from bot.saxo.wire import WireError, as_dict, number_for_wire, opt_decimal, opt_id, opt_str, sub
+from bot.saxo.wire import WireError, as_dict, number_for_wire, opt_decimal, opt_id, opt_str, req_id, req_time, sub
 
 ORDERS = "/trade/v2/orders"
 PRECHECK = "/trade/v2/orders/precheck"
@@ -48,7 +54,40 @@ def order_body(intent: OrderIntent, account_key: str) -> dict[str, Any]:
     }
     if intent.item.asset_type not in NO_FORCE_OPEN:
         body["IsForceOpen"] = False
+    if intent.protection is not None and intent.protection.legs:
+        body["Orders"] = related_orders(intent, intent.protection, account_key)
     return body
+
+
+def related_orders(intent: OrderIntent, protection: Protection, account_key: str) -> list[dict[str, Any]]:
+    """The stop (or trailing stop) and take-profit legs, in the order of `protection.legs`."""
+    common: dict[str, Any] = {
+        "AccountKey": account_key,
+        "Uic": intent.item.uic,
+        "AssetType": intent.item.asset_type,
+        "BuySell": WIRE_SIDES["SELL" if intent.side.value == "BUY" else "BUY"],
+        "Amount": number_for_wire(intent.amount),
+        "OrderDuration": {"DurationType": "GoodTillCancel"},
+        "ManualOrder": False,
+    }
+    legs: list[dict[str, Any]] = []
+    if protection.stop is not None:
+        if protection.trailing is not None:
+            step = protection.trailing_step or protection.trailing
+            legs.append(
+                {
+                    **common,
+                    "OrderType": "TrailingStopIfTraded",
+                    "OrderPrice": number_for_wire(protection.stop),
+                    "TrailingStopDistanceToMarket": number_for_wire(protection.trailing),
+                    "TrailingStopStep": number_for_wire(step),
+                }
+            )
+        else:
+            legs.append({**common, "OrderType": "StopIfTraded", "OrderPrice": number_for_wire(protection.stop)})
+    if protection.take_profit is not None:
+        legs.append({**common, "OrderType": "Limit", "OrderPrice": number_for_wire(protection.take_profit)})
+    return legs
 
 
 def precheck_body(intent: OrderIntent, account_key: str) -> dict[str, Any]:
@@ -64,6 +103,9 @@ def precheck_outcome(body: Any) -> PrecheckOutcome:
             raise WireError("PreCheckResult: missing")
         result = "Error"
     notices = disclaimers(answer.get("PreTradeDisclaimers")) + disclaimers(info.get("PreTradeDisclaimers"))
+    leg_errors = related_errors(answer)
+    if leg_errors and not info:
+        info = {"ErrorCode": leg_errors[0][0], "Message": "related order: " + "; ".join(m for _, m in leg_errors)}
     return PrecheckOutcome(
         ok=result == "Ok" and not info,
         result=result,
@@ -116,6 +158,29 @@ def disclaimers(value: Any) -> tuple[str, ...]:
     return tuple(lines)
 
 
+def related_errors(answer: dict[str, Any]) -> list[tuple[str, str]]:
+    """(ErrorCode, Message) of each related order in `Orders` that carries an ErrorInfo."""
+    errors = []
+    for entry in answer.get("Orders") or []:
+        info = sub(as_dict(entry, "Orders[]"), "ErrorInfo")
+        if info:
+            errors.append((opt_str(info, "ErrorCode") or "Error", opt_str(info, "Message") or ""))
+    return errors
+
+
+def related_ids(body: Any) -> tuple[str, ...]:
+    """The related orders' OrderIds from an order answer, in the order sent ("" for a leg without one)."""
+    answer = as_dict(body, "order")
+    return tuple(opt_id(as_dict(e, "Orders[]"), "OrderId") or "" for e in answer.get("Orders") or [])
+
+
+def placed(order_id: str, body: Any, intent: OrderIntent) -> str | PlacedOrder:
+    """The OrderId alone for a plain order; with its related orders' ids when legs were sent."""
+    if intent.protection is None or not intent.protection.legs:
+        return order_id
+    return PlacedOrder(order_id, related_ids(body))
+
+
 def order_answer(body: Any) -> tuple[str | None, tuple[str | None, str | None] | None]:
     """(OrderId, None) for an accepted order; (None, (ErrorCode, Message)) when a 2xx carries ErrorInfo.
 
@@ -129,3 +194,53 @@ def order_answer(body: Any) -> tuple[str | None, tuple[str | None, str | None] |
     if info:
         return None, (opt_str(info, "ErrorCode"), opt_str(info, "Message"))
     raise WireError("order answer has neither OrderId nor ErrorInfo")
+
+
+def cancel_answer(body: Any, order_ids: Sequence[str]) -> dict[str, str | None]:
+    """`{"Orders": [{"OrderId"} | {"OrderId", "ErrorInfo"}]}` -> id: None (cancelled) or its ErrorCode.
+
+    An id the answer does not mention counts as cancelled only when the answer lists nothing at all (Saxo may
+    answer a plain 200); an entry with an ErrorInfo and no OrderId is given to the ids in the order sent.
+    """
+    answer = as_dict(body, "cancel") if body is not None else {}
+    entries = [as_dict(e, "Orders[]") for e in answer.get("Orders") or []]
+    outcome: dict[str, str | None] = dict.fromkeys(order_ids)
+    for index, entry in enumerate(entries):
+        order_id = opt_id(entry, "OrderId") or (order_ids[index] if index < len(order_ids) else None)
+        info = sub(entry, "ErrorInfo")
+        if order_id is not None and info:
+            outcome[order_id] = opt_str(info, "ErrorCode") or "Error"
+    return outcome
+
+
+def fates_from_activities(rows: list[Any], order_ids: Sequence[str]) -> dict[str, OrderFate]:
+    """The newest order-log entry of each of `order_ids` (`/cs/v1/audit/orderactivities` Data[]) as an OrderFate:
+    `Fill`/`FinalFill` -> filled at ExecutionPrice (else AveragePrice, else Price), `Cancelled`/`Expired`/
+    `DoneForDay` -> ended, anything else -> working. Orders the log does not show are left out."""
+    wanted = set(order_ids)
+    newest: dict[str, dict[str, Any]] = {}
+    for entry in rows:
+        row = as_dict(entry, "orderactivities Data[]")
+        order_id = req_id(row, "OrderId")
+        if order_id not in wanted:
+            continue
+        key = _log_key(row)
+        old = newest.get(order_id)
+        if old is None or key >= _log_key(old):
+            newest[order_id] = row
+    fates = {}
+    for order_id, row in newest.items():
+        status = opt_str(row, "Status") or ""
+        if status in ("Fill", "FinalFill"):
+            price = next((p for k in ("ExecutionPrice", "AveragePrice", "Price") if (p := opt_decimal(row, k))), None)
+            fates[order_id] = OrderFate(order_id, "filled", price, req_time(row, "ActivityTime"))
+        elif status in ("Cancelled", "Expired", "DoneForDay"):
+            fates[order_id] = OrderFate(order_id, "ended", None, req_time(row, "ActivityTime"))
+        else:
+            fates[order_id] = OrderFate(order_id, "working")
+    return fates
+
+
+def _log_key(row: dict[str, Any]) -> tuple[Any, int]:
+    log_id = opt_id(row, "LogId") or "0"
+    return req_time(row, "ActivityTime"), int(log_id) if log_id.isdigit() else 0

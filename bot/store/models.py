@@ -156,6 +156,33 @@ class OrderRow(Base):
     )
 
 
+class OrderLegRow(Base):
+    """A related order (stop-loss, trailing stop, take-profit) sent with an opening order, and its fate."""
+
+    __tablename__ = "order_legs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    order_row_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), nullable=False)
+    instrument_id: Mapped[str] = mapped_column(Text, nullable=False)
+    role: Mapped[str] = mapped_column(Text, nullable=False)  # stop_loss | trailing_stop | take_profit
+    order_id: Mapped[str | None] = mapped_column(Text)  # Saxo's OrderId of the leg
+    side: Mapped[str] = mapped_column(Text, nullable=False)
+    amount: Mapped[Decimal] = mapped_column(ExactDecimal, nullable=False)
+    price: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    status: Mapped[str] = mapped_column(Text, nullable=False)  # working | filled | cancelled | gone | rejected
+    fill_price: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    error_code: Mapped[str | None] = mapped_column(Text)
+    error_message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[str] = mapped_column(Text, nullable=False)
+    updated_at: Mapped[str] = mapped_column(Text, nullable=False)
+
+    __table_args__ = (
+        Index("ix_order_legs_order_row_id", "order_row_id"),
+        Index("ix_order_legs_instrument_id_status", "instrument_id", "status"),
+        Index("ix_order_legs_order_id", "order_id"),
+    )
+
+
 class DayBaseline(Base):
     __tablename__ = "day_baselines"
 
@@ -188,5 +215,6 @@ def _table(model: type[Base]) -> Table:
 cycles = _table(Cycle)
 signals = _table(SignalRow)
 orders = _table(OrderRow)
+order_legs = _table(OrderLegRow)
 day_baselines = _table(DayBaseline)
 events = _table(EventRow)

@@ -25,6 +25,7 @@ from bot.errors import StoreError
 from bot.store import queries
 from bot.store.engine import DEFAULT_BUSY_TIMEOUT_MS, make_engine, parse_url, safe_url, sqlite_file, translate_errors
 from bot.store.file_watch import FileWatch
+from bot.store.legs import LegStore
 from bot.store.models import cycles, day_baselines, events, orders, signals, to_decimal
 from bot.store.paths import project_root
 from bot.store.records import (
@@ -62,7 +63,7 @@ ORDER_UPDATABLE = frozenset(
 )
 
 
-class Store:
+class Store(LegStore):
     """The metrics database. Build one per process (`build_context`), `dispose()` it on shutdown."""
 
     def __init__(

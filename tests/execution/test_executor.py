@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -52,6 +53,9 @@ class FakeSaxo:
         self.lookup_error: Exception | None = None
         self.placed: list[tuple[str, str]] = []  # (external_reference, request_id)
         self.lookups: list[datetime] = []  # the `since` of each look-up
+        self.cancelled: list[list[str]] = []  # the ids of each cancel call
+        self.cancel_answers: dict[str, str | None] = {}  # an id's ErrorCode (absent: cancelled)
+        self.cancel_error: Exception | None = None
 
     def precheck(self, intent: OrderIntent, account_key: str) -> PrecheckOutcome:
         answer = self.precheck_answers.get(intent.external_reference, OK)
@@ -66,6 +70,12 @@ class FakeSaxo:
         if isinstance(answer, Exception):
             raise answer
         return str(answer)
+
+    def cancel_orders(self, order_ids: Sequence[str], account_key: str) -> dict[str, str | None]:
+        self.cancelled.append(list(order_ids))
+        if self.cancel_error is not None:
+            raise self.cancel_error
+        return {order_id: self.cancel_answers.get(order_id) for order_id in order_ids}
 
     def order_traces(self, since: datetime, account_key: str | None = None) -> list[OrderTrace]:
         self.lookups.append(since)

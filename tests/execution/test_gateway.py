@@ -15,7 +15,7 @@ from bot.execution.gateway import OrderGateway
 from bot.saxo import ManualToken, SaxoClient
 from tests.execution.test_executor import FakeSaxo
 
-CALLS = ("precheck", "place", "order_traces")
+CALLS = ("precheck", "place", "cancel_orders", "order_traces")
 
 
 def test_the_real_client_and_the_fake_are_order_gateways() -> None:

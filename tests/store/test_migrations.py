@@ -19,7 +19,7 @@ from bot.store.migrate import alembic_config, project_root
 from bot.store.models import Base
 from tests.store.alembic_helpers import current_revision, downgrade, head_revision
 
-OUR_TABLES = {"cycles", "signals", "orders", "day_baselines", "events"}
+OUR_TABLES = {"cycles", "signals", "orders", "order_legs", "day_baselines", "events"}
 
 
 def tables(store: Store) -> set[str]:
@@ -60,9 +60,9 @@ def test_upgrade_empty_database_to_head_through_the_api(db_url: str) -> None:
         assert current_revision(store.engine) is None
         store.migrate()
         assert tables(store) >= OUR_TABLES
-        assert current_revision(store.engine) == head_revision() == "0001"
+        assert current_revision(store.engine) == head_revision() == "0002"
         store.migrate()  # already at head: nothing to do, no error
-        assert current_revision(store.engine) == "0001"
+        assert current_revision(store.engine) == "0002"
     finally:
         store.dispose()
 
@@ -97,7 +97,7 @@ def test_alembic_upgrade_head_on_the_command_line(tmp_path, with_url: bool) -> N
     assert expected.is_file()
     with Store(f"sqlite:///{expected}") as store:
         assert tables(store) >= OUR_TABLES
-        assert current_revision(store.engine) == "0001"
+        assert current_revision(store.engine) == "0002"
         assert autogenerate_diff(store) == []
 
 
