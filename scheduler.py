@@ -12,7 +12,7 @@ from contextlib import ExitStack, suppress
 from datetime import UTC, datetime
 from typing import Any
 
-from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, EVENT_SCHEDULER_STARTED
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -155,6 +155,10 @@ def run_scheduler(settings: Settings) -> int:
                 now,
             )
             scheduler.add_listener(on_job_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
+            # A stop asked for before the scheduler ran (its on_stop saw nothing to shut down) ends it at once.
+            scheduler.add_listener(
+                lambda _event: scheduler.shutdown(wait=False) if ctx.stop.is_set() else None, EVENT_SCHEDULER_STARTED
+            )
             register_jobs(scheduler, settings, now)
             # First signal: no new cycles, the running one stops before its next order. Second: exit at once.
             signals.enter_context(stop_on_signals(runtime.request_stop))
