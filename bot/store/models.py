@@ -205,6 +205,25 @@ class EventRow(Base):
     __table_args__ = (Index("ix_events_at", "at"),)
 
 
+class BacktestRow(Base):
+    """One `python main.py backtest` run (or one run of a sweep): what was tested, over what, and the metrics."""
+
+    __tablename__ = "backtests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    recorded_at: Mapped[str] = mapped_column(Text, nullable=False)
+    strategy: Mapped[str] = mapped_column(Text, nullable=False)
+    params: Mapped[str] = mapped_column(Text, nullable=False)  # JSON object
+    date_from: Mapped[str | None] = mapped_column(Text)  # first bar traded
+    date_to: Mapped[str | None] = mapped_column(Text)  # last bar traded
+    bars: Mapped[int] = mapped_column(Integer, nullable=False)
+    instruments: Mapped[int] = mapped_column(Integer, nullable=False)
+    metrics: Mapped[str] = mapped_column(Text, nullable=False)  # JSON object, the `--json` metrics
+    sweep: Mapped[bool] = mapped_column(Boolean, nullable=False)  # one run of a --sweep
+
+    __table_args__ = (Index("ix_backtests_recorded_at", "recorded_at"),)
+
+
 def _table(model: type[Base]) -> Table:
     """The model's `Table` (SQLAlchemy types `__table__` as any FromClause; a declarative model's is a Table)."""
     table = model.__table__
@@ -218,3 +237,4 @@ orders = _table(OrderRow)
 order_legs = _table(OrderLegRow)
 day_baselines = _table(DayBaseline)
 events = _table(EventRow)
+backtests = _table(BacktestRow)

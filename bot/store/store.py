@@ -23,6 +23,7 @@ from bot.clock import Clock, SystemClock
 from bot.domain.statuses import CycleStatus
 from bot.errors import StoreError
 from bot.store import queries
+from bot.store.backtests import BacktestStore
 from bot.store.engine import DEFAULT_BUSY_TIMEOUT_MS, make_engine, parse_url, safe_url, sqlite_file, translate_errors
 from bot.store.file_watch import FileWatch
 from bot.store.legs import LegStore
@@ -63,7 +64,7 @@ ORDER_UPDATABLE = frozenset(
 )
 
 
-class Store(LegStore):
+class Store(LegStore, BacktestStore):
     """The metrics database. Build one per process (`build_context`), `dispose()` it on shutdown."""
 
     def __init__(

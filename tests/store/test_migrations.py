@@ -60,9 +60,9 @@ def test_upgrade_empty_database_to_head_through_the_api(db_url: str) -> None:
         assert current_revision(store.engine) is None
         store.migrate()
         assert tables(store) >= OUR_TABLES
-        assert current_revision(store.engine) == head_revision() == "0002"
+        assert current_revision(store.engine) == head_revision() == "0004_backtests"
         store.migrate()  # already at head: nothing to do, no error
-        assert current_revision(store.engine) == "0002"
+        assert current_revision(store.engine) == "0004_backtests"
     finally:
         store.dispose()
 
@@ -97,7 +97,7 @@ def test_alembic_upgrade_head_on_the_command_line(tmp_path, with_url: bool) -> N
     assert expected.is_file()
     with Store(f"sqlite:///{expected}") as store:
         assert tables(store) >= OUR_TABLES
-        assert current_revision(store.engine) == "0002"
+        assert current_revision(store.engine) == "0004_backtests"
         assert autogenerate_diff(store) == []
 
 
