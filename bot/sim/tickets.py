@@ -2,6 +2,9 @@
 
 A request is one order, or an entry with a related `Orders` array of one or two legs on the entry's instrument,
 on the opposite side and for the same amount (a stop-loss and a take-profit: the two legs are one-cancels-other).
+Amount, OrderPrice and the trailing distance/step may be JSON numbers or numeric strings ("10000"), and
+OrderDuration may be left out (then the instrument's first duration for the order type, DayOrder for most), as
+in the bodies saxo_openapi captured from Saxo's SIM.
 A malformed request (also: a leg on another instrument, on the entry's side or for another amount) is a 400
 InvalidModelState; ModelState names the entry's fields, and `Orders` for whatever is wrong with a leg.
 Price rules (business rejections, per order): the type among the instrument's SupportedOrderTypes
