@@ -239,7 +239,10 @@ class SaxoClient:
             return {}
         path = f"{trading.ORDERS}/{','.join(order_ids)}"
         try:
-            reply = self._http.request("DELETE", path, params={"AccountKey": account_key}, idempotent=True)
+            # An order command: paced with the orders (1 per second) and never retried blind.
+            reply = self._http.request(
+                "DELETE", path, params={"AccountKey": account_key}, order_reference=f"cancel {','.join(order_ids)}"
+            )
         except SaxoRejected as exc:
             if exc.status != 404:
                 raise
