@@ -61,9 +61,9 @@ def balance_body(core: SimCore, t: float, groups: frozenset[str] = frozenset()) 
             non_margin += worth
         else:
             exposure += abs(worth)
-            margin = abs(worth) * MARGIN_RATES.get(inst.asset_type, 0.1)
-            margin_used += margin
-            contributors[inst.key] = (inst, contributors.get(inst.key, (inst, 0.0))[1] + margin)
+            held = abs(worth) * MARGIN_RATES.get(inst.asset_type, 0.1)
+            margin_used += held
+            contributors[inst.key] = (inst, contributors.get(inst.key, (inst, 0.0))[1] + held)
             unrealized += pos.amount * ((bid if pos.amount > 0 else ask) - pos.open_price) * rate
     total = cash + value
     available = max(total - margin_used, 0.0)
