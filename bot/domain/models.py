@@ -229,6 +229,7 @@ class Protection:
     take_profit: Decimal | None = None
     trailing: Decimal | None = None
     trailing_step: Decimal | None = None
+    stop_order_type: str = "StopIfTraded"  # or Stop / TrailingStopIfTraded / TrailingStop, as the instrument supports
 
     @property
     def legs(self) -> tuple[str, ...]:

@@ -4,8 +4,10 @@ The prices come from the quote the entry trades on: a long is bought at the ask,
 the ask and its take-profit TAKE_PROFIT_PCT above it; a short is sold at the bid, its stop above and its take-profit
 below. A strategy's own `Decision.stop_price` / `take_profit_price` win over the percentages. Each price is rounded to
 a whole number of ticks (TickSize, or the TickSizeScheme step at that price) away from the entry, never towards it,
-so rounding never tightens a stop. A trailing stop (TRAILING_STOP_PCT) trails at that distance, rounded to whole ticks
-(at least one), with a one-tick step. An order type the instrument does not support is refused with the reason.
+so rounding never tightens a stop. A trailing stop (TRAILING_STOP_PCT) trails at that distance, rounded down to
+whole ticks (at least one), with a one-tick step. The stop is a StopIfTraded when the instrument supports it, else a
+Stop (Saxo's FX sample lists only Stop); a trailing one TrailingStopIfTraded, else TrailingStop. When the instrument
+supports none of them (or no Limit for the take-profit) the order is refused with the reason.
 """
 
 from __future__ import annotations
@@ -32,8 +34,9 @@ if TYPE_CHECKING:
     from bot.config import Settings
 
 HUNDRED = Decimal(100)
-STOP_TYPE = "StopIfTraded"
-TRAILING_TYPE = "TrailingStopIfTraded"
+# Preferred first: "IfTraded" stops trigger on a trade, not on a quote alone (fewer stop-outs on a spread spike).
+STOP_TYPES = ("StopIfTraded", "Stop")
+TRAILING_TYPES = ("TrailingStopIfTraded", "TrailingStop")
 LIMIT_TYPE = "Limit"
 
 
@@ -102,9 +105,10 @@ def protection_for(
             return Unprotected(f"stop {stop} is not {'below' if long else 'above'} the entry price {price}")
         if stop <= 0:
             return Unprotected(f"stop {stop} is not a positive price")
-        kind = TRAILING_TYPE if trailing is not None else STOP_TYPE
-        if not rules.supports(kind):
-            return Unprotected(f"the instrument does not support {kind} orders (SupportedOrderTypes)")
+        kinds = TRAILING_TYPES if trailing is not None else STOP_TYPES
+        kind = next((k for k in kinds if rules.supports(k)), None)
+        if kind is None:
+            return Unprotected(f"the instrument supports none of {', '.join(kinds)} (SupportedOrderTypes)")
     if target is not None:
         target = to_tick(target, rules, up=long)
         if (target <= price) if long else (target >= price):
@@ -113,7 +117,8 @@ def protection_for(
             return Unprotected(f"take-profit {target} is not a positive price")
         if not rules.supports(LIMIT_TYPE):
             return Unprotected("the instrument does not support Limit orders (SupportedOrderTypes)")
-    return Protection(stop=stop, take_profit=target, trailing=trailing, trailing_step=step)
+    stop_type = kind if stop is not None else STOP_TYPES[0]
+    return Protection(stop=stop, take_profit=target, trailing=trailing, trailing_step=step, stop_order_type=stop_type)
 
 
 def _flat_ticks(rules: InstrumentRules, tick: Decimal) -> InstrumentRules:

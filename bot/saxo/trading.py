@@ -77,14 +77,15 @@ def related_orders(intent: OrderIntent, protection: Protection, account_key: str
             legs.append(
                 {
                     **common,
-                    "OrderType": "TrailingStopIfTraded",
+                    "OrderType": protection.stop_order_type,
                     "OrderPrice": number_for_wire(protection.stop),
                     "TrailingStopDistanceToMarket": number_for_wire(protection.trailing),
                     "TrailingStopStep": number_for_wire(step),
                 }
             )
         else:
-            legs.append({**common, "OrderType": "StopIfTraded", "OrderPrice": number_for_wire(protection.stop)})
+            stop = {"OrderType": protection.stop_order_type, "OrderPrice": number_for_wire(protection.stop)}
+            legs.append({**common, **stop})
     if protection.take_profit is not None:
         legs.append({**common, "OrderType": "Limit", "OrderPrice": number_for_wire(protection.take_profit)})
     return legs
