@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.domain import Duration, OrderIntent, PrecheckOutcome, Side, WatchItem
+from bot.domain import Duration, OrderIntent, PlacedOrder, PrecheckOutcome, Side, WatchItem
 from bot.errors import (
     OrderOutcomeUnknown,
     SaxoAuthError,
@@ -63,13 +63,13 @@ class FakeSaxo:
             raise answer
         return answer  # type: ignore[return-value]
 
-    def place(self, intent: OrderIntent, account_key: str) -> str:
+    def place(self, intent: OrderIntent, account_key: str) -> str | PlacedOrder:
         self.placed.append((intent.external_reference, intent.request_id))
         answers = self.place_answers.get(intent.external_reference) or ["OID-" + intent.external_reference]
         answer = answers.pop(0) if len(answers) > 1 else answers[0]
         if isinstance(answer, Exception):
             raise answer
-        return str(answer)
+        return answer if isinstance(answer, PlacedOrder) else str(answer)
 
     def cancel_orders(self, order_ids: Sequence[str], account_key: str) -> dict[str, str | None]:
         self.cancelled.append(list(order_ids))
