@@ -12,13 +12,15 @@ import sys
 from typing import Any
 
 USAGE_EPILOG = """commands:
-  history [--last N] [--json] [--cycle ID] [--days N]   cycle history from the metrics DB
+  history [--last N] [--json] [--cycle ID] [--days N] [--backtests]
+                                                         cycle (or backtest) history from the metrics DB
   login [--no-browser]                                   OAuth login, writes SAXO_TOKEN_FILE
   check                                                  settings and credentials, no trading
   strategies [SPEC] [--json]                             built-in strategies (or one plug-in) and their parameters
   download [--days N]                                    bar history of the watchlist into the local bar store
   status [--json]                                        account value, today's P&L, positions, orders, cycles
   backtest [--from DATE] [--to DATE] [--data DIR] [--cash X] [--commission X] [--spread-bps N] [--json]
+           [--report PATH] [--sweep JSON]
                                                          the strategy over historical bars, same code as live
 """
 
@@ -41,6 +43,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     history.add_argument("--json", action="store_true", help="print JSON instead of a table")
     history.add_argument("--cycle", type=int, metavar="ID", help="one cycle with its signals and orders")
     history.add_argument("--days", type=int, default=14, metavar="N", help="days in the daily summary")
+    history.add_argument("--backtests", action="store_true", help="the recorded backtests instead of cycles")
     login = commands.add_parser("login", help="OAuth login (authorization code + PKCE)")
     login.add_argument("--no-browser", action="store_true", help="print the URL and paste the redirect URL back")
     commands.add_parser("check", help="validate settings and credentials against Saxo, no trading")
@@ -66,6 +69,10 @@ def add_backtest_parser(commands: Any) -> None:
     )
     backtest.add_argument("--spread-bps", type=float, default=0.0, metavar="N", help="bid/ask spread, basis points")
     backtest.add_argument("--json", action="store_true", help="print one JSON object (DESIGN §6d)")
+    backtest.add_argument("--report", metavar="PATH", help="also write an offline HTML report (needs the report extra)")
+    backtest.add_argument(
+        "--sweep", metavar="JSON", help='backtest a grid on every core, ranked: \'{"fast":[5,10],"slow":[30,50]}\''
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

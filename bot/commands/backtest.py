@@ -1,5 +1,9 @@
 """`python main.py backtest [--from DATE] [--to DATE] [--data DIR] [--cash X] [--commission X] [--spread-bps N]
-[--json]`: the live strategy, planner and risk limits over historical bars (DESIGN §6d).
+[--json] [--report PATH] [--sweep JSON]`: the live strategy, planner and risk limits over historical bars (DESIGN §6d).
+
+`--report PATH` also writes one offline HTML file (bot.report; plotly is the `report` extra, exit 2 without it).
+`--sweep '{"fast":[5,10],"slow":[30,50]}'` backtests every combination on every core and ranks them
+(bot.backtest.sweep). Every run is recorded in the metrics DB's `backtests` table (`history --backtests`).
 
 Settings are the live ones (WATCHLIST with quantities, STRATEGY, STRATEGY_PARAMS, ALLOW_SHORT, the risk limits).
 Bars come from `--data DIR` (`{AssetType}_{Uic}.csv`) or else the local bar store that `python main.py download`
@@ -19,20 +23,42 @@ from typing import TextIO
 
 from bot.backtest import BacktestConfig, BacktestResult, load_series, run_backtest, to_json
 from bot.backtest.result import iso
+from bot.backtest.sweep import bind_all, combinations, parse_grid, run_sweep
+from bot.clock import Clock, SystemClock
+from bot.commands.backtest_sweep import _params, render_sweep, sweep_json
 from bot.commands.history_format import table
 from bot.config import Settings
-from bot.errors import ConfigError
+from bot.errors import ConfigError, StoreError
 from bot.history import BarSource, BarStore, CsvBarSource
+from bot.report.html import from_backtest, write_report
 
 
 def run_backtest_command(
-    settings: Settings, args: Namespace, *, source: BarSource | None = None, out: TextIO | None = None
+    settings: Settings,
+    args: Namespace,
+    *,
+    source: BarSource | None = None,
+    out: TextIO | None = None,
+    clock: Clock | None = None,
 ) -> int:
     """`source` replaces `--data`/the bar store (tests); the result goes to `out` (stdout)."""
     from bot.strategies import load_strategy
 
     out = out or sys.stdout
-    strategy = load_strategy(settings.strategy, settings.strategy_params)  # a bad strategy: exit 2
+    report_path, sweep_text = getattr(args, "report", None), getattr(args, "sweep", None)
+    if report_path and sweep_text:
+        raise ConfigError("--report", "cannot be combined with --sweep: report one parameter set at a time")
+    if report_path:
+        _require_plotly()
+    if sweep_text:
+        grid = parse_grid(sweep_text)
+        bound, skipped = bind_all(settings.strategy, combinations(grid, settings.strategy_params))
+        if not bound:
+            reasons = "; ".join(f"{_params(r.params)}: {r.reason}" for r in skipped[:3])
+            raise ConfigError("--sweep", f"no combination is valid for {settings.strategy}: {reasons}")
+        strategy = bound[0]
+    else:
+        strategy = load_strategy(settings.strategy, settings.strategy_params)  # a bad strategy: exit 2
     start = parse_moment(args.date_from, "--from")
     end = parse_moment(args.date_to, "--to", end_of_day=True)
     if start is not None and end is not None and end <= start:
@@ -43,6 +69,7 @@ def run_backtest_command(
         commission=_fraction(args.commission, "--commission"),
         spread_bps=_not_negative(args.spread_bps, "--spread-bps"),
     )
+    warmup = max(s.bars_needed for s in bound) if sweep_text else strategy.bars_needed
     store = None
     if source is None:
         if args.data:
@@ -50,16 +77,73 @@ def run_backtest_command(
         else:
             source = store = BarStore.from_settings(settings)
     try:
-        series = load_series(source, settings.items, strategy.horizon, start, end, strategy.bars_needed)
+        series = load_series(source, settings.items, strategy.horizon, start, end, warmup)
     finally:
         if store is not None:
             store.dispose()
     if not any(bars and (start is None or bars[-1].time >= start) for bars in series.values()):  # warm-up only
         where = f"{args.data}" if args.data else (store.name if store is not None else repr(source))
         raise ConfigError("--from/--to", f"no bars of any watchlist instrument in that window in {where}")
+    now = (clock or SystemClock()).now()
+    if sweep_text:
+        runs = run_sweep(settings.strategy, bound, settings.items, series, config, start=start)
+        _record(settings, [r.result for r in runs if r.result is not None], len(settings.items), now, sweep=True)
+        text = (
+            sweep_json(runs, skipped)
+            if args.json
+            else render_sweep(runs, skipped, strategy.horizon, len(settings.items))
+        )
+        print(text, file=out)
+        return 0
     result = run_backtest(strategy, settings.items, series, config, start=start)
+    _record(settings, [result], len(settings.items), now, sweep=False)
+    if report_path:
+        prices = {
+            iid: (
+                [b.time for b in bars if start is None or b.time >= start],
+                [b.close for b in bars if start is None or b.time >= start],
+            )
+            for iid, bars in series.items()
+        }
+        written = write_report(report_path, from_backtest(result, prices))
+        print(f"report written to {written}", file=sys.stderr)
     print(to_json(result) if args.json else render(result, strategy.horizon, len(settings.items)), file=out)
     return 0
+
+
+def _require_plotly() -> None:
+    from bot.report import PlotlyMissing, require_plotly
+
+    try:
+        require_plotly()
+    except PlotlyMissing as exc:
+        raise ConfigError("--report", str(exc)) from None
+
+
+def _record(settings: Settings, results: list[BacktestResult], instruments: int, now: datetime, *, sweep: bool) -> None:
+    """Each run into the metrics DB's `backtests` table; a DB problem is a warning, the backtest still prints."""
+    from bot.store import Store
+
+    try:
+        store = Store(settings.database_url)
+        try:
+            store.migrate()
+            for r in results:
+                store.add_backtest(
+                    at=now,
+                    strategy=r.strategy,
+                    params=r.params,
+                    date_from=r.start,
+                    date_to=r.end,
+                    bars=r.bars,
+                    instruments=instruments,
+                    metrics=r.metrics.to_dict(),
+                    sweep=sweep,
+                )
+        finally:
+            store.dispose()
+    except StoreError as exc:
+        print(f"saxo-bot: warning: backtest not recorded in the metrics DB: {exc}", file=sys.stderr)
 
 
 def parse_moment(text: str | None, flag: str, *, end_of_day: bool = False) -> datetime | None:

@@ -1,4 +1,5 @@
-"""`python main.py history`: recent cycles, one cycle's signals and orders, and a daily summary.
+"""`python main.py history`: recent cycles, one cycle's signals and orders, and a daily summary;
+`--backtests`: the recorded backtests (newest first, `--last N` of them).
 
 A read-only command: a SQLite metrics DB that does not exist is reported, never created. Errors are one line
 (stderr) with the exit code of DESIGN §2 (2 for a bad argument, 1 otherwise); under `--json` they are a JSON
@@ -12,7 +13,13 @@ import argparse
 import json
 import sys
 
-from bot.commands.history_format import render_cycle_detail, render_daily_summary, render_history, to_json
+from bot.commands.history_format import (
+    render_backtests,
+    render_cycle_detail,
+    render_daily_summary,
+    render_history,
+    to_json,
+)
 from bot.config import Settings
 from bot.errors import StoreError
 from bot.log import redact
@@ -43,6 +50,13 @@ def _history(settings: Settings, args: argparse.Namespace) -> int:
     store = Store(settings.database_url)
     try:
         store.migrate()
+        if getattr(args, "backtests", False):  # `history --backtests`: the recorded backtests, newest first
+            runs = store.backtests(last=args.last)
+            if args.json:
+                _out(to_json({"backtests": runs}))
+            else:
+                _out(render_backtests(runs) if runs else "no backtests recorded yet: run `python main.py backtest`")
+            return 0
         if args.cycle is not None:
             detail = store.cycle_detail(args.cycle)
             if detail is None:

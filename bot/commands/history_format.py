@@ -170,6 +170,33 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def render_backtests(rows: Sequence[Any]) -> str:
+    """`history --backtests`: newest first, one line per run (a `BacktestView`)."""
+    headers = ["id", "recorded (UTC)", "strategy", "params", "from", "to", "bars", "return", "max DD", "trades"]
+    lines = []
+    for row in rows:
+        metrics = json.loads(row.metrics)
+        lines.append(
+            [
+                str(row.id) + (" (sweep)" if row.sweep else ""),
+                short_time(row.recorded_at),
+                row.strategy,
+                truncate(row.params, 40),
+                short_time(row.date_from)[:16],
+                short_time(row.date_to)[:16],
+                str(row.bars),
+                _pct(metrics.get("total_return_pct")),
+                _pct(metrics.get("max_drawdown_pct")),
+                str(metrics.get("trades", NONE)),
+            ]
+        )
+    return table(headers, lines, right={6, 7, 8, 9})
+
+
+def _pct(value: Any) -> str:
+    return NONE if value is None else f"{value:.2f}%"
+
+
 # -- small pieces ---------------------------------------------------------------------------------------
 
 
