@@ -17,12 +17,13 @@ from loguru import logger
 
 from bot.cycle.market_data import MarketData, assemble, fetch_bars_async, fetch_quotes_async
 from bot.cycle.result import CycleResult
-from bot.domain import Balance, Decision, OrderIntent, Position, Side, Signal, WatchItem
+from bot.domain import Balance, Decision, InstrumentRules, OrderIntent, Position, Quote, Side, Signal, WatchItem
 from bot.errors import AuthError, BotError
 from bot.execution.executor import ExecutionReport, OrderExecutor
 from bot.execution.legs import note_protection_fills
 from bot.execution.planner import NoOrder, bar_key, plan_order
-from bot.execution.protection import protect
+from bot.execution.protection import entry_price, protect
+from bot.execution.sizing import risk_sized
 from bot.risk import Portfolio, RiskLimits, RiskVerdict, check_orders, net_amount, unit_value
 
 if TYPE_CHECKING:
@@ -110,6 +111,8 @@ def plan(
         if not isinstance(planned, NoOrder):
             quote = data.snapshots[item.id].quote if data and item.id in data.snapshots else None
             planned = protect(settings, planned, quote, rules, decision, flat=net_amount(positions, item.id) == 0)
+            if not isinstance(planned, NoOrder) and settings.risk_per_trade_pct:
+                planned = _risk_sized(ctx, planned, quote, rules, result.total_value)
         if isinstance(planned, NoOrder):
             result.no_order[item.id] = planned.reason
             logger.bind(instrument=item.id).info("no order: {}", planned.reason)
@@ -118,6 +121,16 @@ def plan(
             continue
         intents.append(planned)
     return intents, not_sent
+
+
+def _risk_sized(
+    ctx: Context, intent: OrderIntent, quote: Quote | None, rules: InstrumentRules, total: Decimal | None
+) -> OrderIntent | NoOrder:
+    entry = entry_price(intent.side, quote)
+    currency = ctx.account.currency
+    unit = unit_value(intent.item, float(entry), currency, rules.currency) if entry else None
+    pct = ctx.settings.risk_per_trade_pct
+    return risk_sized(intent, rules, pct=pct, total_value=total, entry=entry, unit_value=unit)
 
 
 def acts(decision: Decision | None) -> bool:
@@ -169,6 +182,18 @@ def execute(ctx: Context, cycle_id: int, verdict: RiskVerdict) -> ExecutionRepor
         stop=ctx.stop,  # SIGINT/SIGTERM: finish the order in hand, send no further one
     )
     return executor.execute(cycle_id, verdict.approved)
+
+
+def note_account(result: CycleResult, positions: dict[str, Position] | BotError, balance: Balance | BotError) -> None:
+    """The account's figures from the reads the cycle made anyway (no extra request): recorded and exported."""
+    if not isinstance(balance, BotError):
+        result.total_value, result.cash, result.unrealized_pnl = (
+            balance.total_value,
+            balance.cash,
+            balance.unrealized_pnl,
+        )
+    if not isinstance(positions, BotError):
+        result.open_positions = sum(1 for p in positions.values() if p.amount != 0)
 
 
 def day_baseline(ctx: Context, now: datetime, balance: Balance) -> Decimal | None:
