@@ -128,6 +128,8 @@ def record_cycle(ctx: Context, result: CycleResult) -> None:
         error=result.error,
         total_value=result.total_value,
         trading_day=trading_day(result.started_at, ctx.settings.timezone),
+        cash=result.cash,
+        unrealized_pnl=result.unrealized_pnl,
     )
     try:
         write_summary(ctx, summary)
@@ -148,6 +150,8 @@ def write_summary(ctx: Context, summary: CycleSummary) -> None:
         error=summary.error,
         total_value=summary.total_value,
         trading_day=summary.trading_day,
+        cash=summary.cash,
+        unrealized_pnl=summary.unrealized_pnl,
     )
 
 

@@ -30,7 +30,10 @@ class CycleResult:
     no_order: dict[str, str] = field(default_factory=dict)  # a BUY/SELL that changed nothing, and why
     blocked: list[Blocked] = field(default_factory=list)
     execution: ExecutionReport = field(default_factory=ExecutionReport)
-    total_value: Decimal | None = None
+    total_value: Decimal | None = None  # the account value, with cash and unrealised P&L, from the cycle's balance
+    cash: Decimal | None = None
+    unrealized_pnl: Decimal | None = None
+    open_positions: int | None = None  # instruments with a non-zero net position (None: positions not read)
     duration_ms: int = 0
     quotes_ok: int = 0
 
@@ -47,6 +50,8 @@ class CycleSummary:
     error: str | None
     total_value: Decimal | None
     trading_day: str
+    cash: Decimal | None = None
+    unrealized_pnl: Decimal | None = None
 
 
 class CycleError(BotError):

@@ -14,9 +14,20 @@ from loguru import logger
 
 from bot.cycle.record import record_cycle, record_late_summaries, record_not_sent, record_signals
 from bot.cycle.result import CycleError, CycleResult
-from bot.cycle.steps import acts, check_risk, day_baseline, decide, execute, fetch, plan, prefetch_rules
+from bot.cycle.steps import (
+    acts,
+    check_risk,
+    day_baseline,
+    decide,
+    execute,
+    fetch,
+    note_account,
+    plan,
+    prefetch_rules,
+)
 from bot.domain import CycleStatus
 from bot.errors import AuthError, BotError, StoreError
+from bot.execution.fills import settle_fills
 from bot.execution.reconcile import settle_pending_orders
 from bot.risk import Portfolio
 
@@ -66,6 +77,7 @@ def _trade(ctx: Context, result: CycleResult, now: datetime) -> None:
         logger.warning("{} (remove the file to resume)", result.skip_reason)
         return
     settle_pending_orders(ctx)  # an order whose outcome was unknown in an earlier cycle
+    settle_fills(ctx)  # fill prices of earlier orders, realised P&L of the closes
     items = list(settings.items)
     gate = ctx.gate.check(now, items)
     if not gate.trade:
@@ -76,6 +88,7 @@ def _trade(ctx: Context, result: CycleResult, now: datetime) -> None:
     tradable = [item for item in items if item.id not in gate.closed]
 
     data, positions, balance = fetch(ctx, tradable, now)
+    note_account(result, positions, balance)
     result.skipped.update(data.skipped)
     result.quotes_ok = data.quotes_ok
     if data.all_closed(tradable):  # a weekend or a holiday is not an error: nothing to trade, say why
@@ -94,7 +107,6 @@ def _trade(ctx: Context, result: CycleResult, now: datetime) -> None:
         reason = positions if isinstance(positions, BotError) else balance
         record_signals(ctx, result, items)
         raise CycleError(f"balance/positions unreadable, no order this cycle: {reason}")
-    result.total_value = balance.total_value
     portfolio = Portfolio(positions, balance, day_baseline(ctx, now, balance))
     prefetch_rules(ctx, [item for item in tradable if acts(result.decisions.get(item.id))])
     intents, not_sent = plan(ctx, result, tradable, positions, data)

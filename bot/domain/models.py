@@ -161,6 +161,8 @@ class Balance:
     total_value: Decimal
     cash_available: Decimal | None = None  # None when Saxo's answer has no CashAvailableForTrading
     currency: str = ""
+    cash: Decimal | None = None  # CashBalance, recorded per cycle
+    unrealized_pnl: Decimal | None = None  # UnrealizedMarginProfitLoss, recorded per cycle
 
 
 @dataclass(frozen=True, slots=True)

@@ -100,6 +100,8 @@ def balance_from(body: Any) -> Balance:
         total_value=req_decimal(balance, "TotalValue"),
         cash_available=opt_decimal(balance, "CashAvailableForTrading"),  # not used: not required
         currency=opt_str(balance, "Currency") or "",
+        cash=opt_decimal(balance, "CashBalance"),
+        unrealized_pnl=opt_decimal(balance, "UnrealizedMarginProfitLoss"),
     )
 
 

@@ -40,6 +40,7 @@ class LegView(_View):
     error_message: str | None
     created_at: str
     updated_at: str
+    realized_pnl: Decimal | None = None  # set when a filled leg closed the position (bot/store/pnl.py)
 
 
 @dataclass(frozen=True, slots=True)

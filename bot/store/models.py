@@ -98,9 +98,11 @@ class Cycle(Base):
     orders_blocked: Mapped[int] = _count()
     orders_prechecked: Mapped[int] = _count()
     error: Mapped[str | None] = mapped_column(Text)
-    total_value: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    total_value: Mapped[Decimal | None] = mapped_column(ExactDecimal)  # the account value (Saxo's TotalValue)
     trading_day: Mapped[str | None] = mapped_column(Text)
     host_pid: Mapped[str | None] = mapped_column(Text)
+    cash: Mapped[Decimal | None] = mapped_column(ExactDecimal)  # CashBalance
+    unrealized_pnl: Mapped[Decimal | None] = mapped_column(ExactDecimal)  # UnrealizedMarginProfitLoss
 
     __table_args__ = (
         Index("ix_cycles_started_at", "started_at"),
@@ -146,6 +148,9 @@ class OrderRow(Base):
     opening: Mapped[bool] = mapped_column(Boolean, nullable=False)
     created_at: Mapped[str] = mapped_column(Text, nullable=False)
     updated_at: Mapped[str] = mapped_column(Text, nullable=False)
+    fill_price: Mapped[Decimal | None] = mapped_column(ExactDecimal)  # from Saxo's order log, a cycle later
+    filled_at: Mapped[str | None] = mapped_column(Text)
+    realized_pnl: Mapped[Decimal | None] = mapped_column(ExactDecimal)  # of a close, average cost (bot/store/pnl.py)
 
     __table_args__ = (
         Index("ix_orders_cycle_id", "cycle_id"),
@@ -175,6 +180,7 @@ class OrderLegRow(Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[str] = mapped_column(Text, nullable=False)
     updated_at: Mapped[str] = mapped_column(Text, nullable=False)
+    realized_pnl: Mapped[Decimal | None] = mapped_column(ExactDecimal)  # a filled stop/take-profit closes too
 
     __table_args__ = (
         Index("ix_order_legs_order_row_id", "order_row_id"),

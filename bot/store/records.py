@@ -148,9 +148,11 @@ class CycleView(_View):
     orders_blocked: int
     orders_prechecked: int
     error: str | None
-    total_value: Decimal | None
+    total_value: Decimal | None  # the account value (Saxo's TotalValue)
     trading_day: str | None
     host_pid: str | None
+    cash: Decimal | None = None
+    unrealized_pnl: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +189,9 @@ class OrderView(_View):
     opening: bool
     created_at: str
     updated_at: str
+    fill_price: Decimal | None = None  # from Saxo's order log, settled a cycle later
+    filled_at: str | None = None
+    realized_pnl: Decimal | None = None  # of a close (average cost, bot/store/pnl.py)
 
 
 @dataclass(frozen=True, slots=True)

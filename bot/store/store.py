@@ -29,6 +29,7 @@ from bot.store.file_watch import FileWatch
 from bot.store.legs import LegStore
 from bot.store.models import cycles, day_baselines, events, orders, signals, to_decimal
 from bot.store.paths import project_root
+from bot.store.pnl import PnlStore
 from bot.store.records import (
     FINAL_CYCLE_STATUSES,
     INTERRUPTED,
@@ -64,7 +65,7 @@ ORDER_UPDATABLE = frozenset(
 )
 
 
-class Store(LegStore, BacktestStore):
+class Store(LegStore, BacktestStore, PnlStore):
     """The metrics database. Build one per process (`build_context`), `dispose()` it on shutdown."""
 
     def __init__(
@@ -166,8 +167,10 @@ class Store(LegStore, BacktestStore):
         error: str | None = None,
         total_value: Decimal | None = None,
         trading_day: str | None = None,
+        cash: Decimal | None = None,
+        unrealized_pnl: Decimal | None = None,
     ) -> None:
-        """Close a cycle: final status, tallies and `duration_ms` from its `started_at`."""
+        """Close a cycle: final status, tallies, the account's figures and `duration_ms` from its `started_at`."""
         status = checked(status, FINAL_CYCLE_STATUSES, "cycle status")
         values: dict[str, Any] = {
             "finished_at": iso(finished_at),
@@ -176,6 +179,8 @@ class Store(LegStore, BacktestStore):
             "error": error,
             "total_value": None if total_value is None else to_decimal(total_value),
             "trading_day": trading_day,
+            "cash": None if cash is None else to_decimal(cash),
+            "unrealized_pnl": None if unrealized_pnl is None else to_decimal(unrealized_pnl),
             **{name: int(getattr(counts, name)) for name in counts.__dataclass_fields__},
         }
         with self._write(f"finish cycle {cycle_id}") as conn:

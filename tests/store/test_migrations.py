@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from decimal import Decimal
 
 import pytest
 from alembic import command
@@ -19,6 +20,7 @@ from bot.store.migrate import alembic_config, project_root
 from bot.store.models import Base
 from tests.store.alembic_helpers import current_revision, downgrade, head_revision
 
+HEAD = "0005_account_values"  # the newest revision: bump with each new one
 OUR_TABLES = {"cycles", "signals", "orders", "order_legs", "day_baselines", "events"}
 
 
@@ -60,9 +62,9 @@ def test_upgrade_empty_database_to_head_through_the_api(db_url: str) -> None:
         assert current_revision(store.engine) is None
         store.migrate()
         assert tables(store) >= OUR_TABLES
-        assert current_revision(store.engine) == head_revision() == "0004_backtests"
+        assert current_revision(store.engine) == head_revision() == HEAD
         store.migrate()  # already at head: nothing to do, no error
-        assert current_revision(store.engine) == "0004_backtests"
+        assert current_revision(store.engine) == HEAD
     finally:
         store.dispose()
 
@@ -97,7 +99,7 @@ def test_alembic_upgrade_head_on_the_command_line(tmp_path, with_url: bool) -> N
     assert expected.is_file()
     with Store(f"sqlite:///{expected}") as store:
         assert tables(store) >= OUR_TABLES
-        assert current_revision(store.engine) == "0004_backtests"
+        assert current_revision(store.engine) == HEAD
         assert autogenerate_diff(store) == []
 
 
@@ -193,3 +195,34 @@ def test_plain_engine_sees_the_same_schema(tmp_path) -> None:
         "error",
     }
     assert contract <= cols
+
+
+def test_upgrade_from_the_previous_head_keeps_rows_and_adds_the_money_columns(store: Store) -> None:
+    """0005_account_values on a DB at 0004_backtests with a cycle and an order in it: rows kept, new columns empty."""
+    from sqlalchemy import text
+
+    downgrade(store.engine, "0004_backtests")
+    with store.engine.begin() as conn:
+        assert "fill_price" not in {c["name"] for c in inspect(conn).get_columns("orders")}
+        conn.execute(
+            text(
+                "INSERT INTO cycles (started_at, status, dry_run, total_value) "
+                "VALUES ('2026-11-24T14:30:00.000Z', 'ok', 0, '1000.5')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO orders (cycle_id, instrument_id, side, amount, order_type, status, opening, created_at, "
+                "updated_at) VALUES (1, 'FxSpot:21', 'BUY', '10000', 'Market', 'placed', 1, "
+                "'2026-11-24T14:30:01.000Z', '2026-11-24T14:30:01.000Z')"
+            )
+        )
+    store.migrate()
+    assert current_revision(store.engine) == HEAD
+    [cycle] = store.history(last=5)
+    assert (cycle.total_value, cycle.cash, cycle.unrealized_pnl) == (Decimal("1000.5"), None, None)
+    detail = store.cycle_detail(1)
+    assert detail is not None
+    [order] = detail[2]
+    assert (order.amount, order.fill_price, order.filled_at, order.realized_pnl) == (Decimal(10000), None, None, None)
+    assert autogenerate_diff(store) == []
