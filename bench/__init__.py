@@ -9,6 +9,7 @@ goal (issue 6) and a baseline measured in the same run. One module per benchmark
     4 memory     RSS after cycle 500 and 5,000
     5 db         history / daily summary on 1,000,000 cycles, one cycle's writes
     6 startup    main.py --single-cycle --dry-run: time to the first Saxo request
+    7 backtest_speed  a year of 1-minute bars: our backtest vs backtesting.py, six instruments, sweep, per bar
 
 Shared pieces are in `common` (result rows, the simulator process, a bot context wired to it) and `simproc`
 (the simulator's own process).

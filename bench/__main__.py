@@ -26,6 +26,7 @@ BENCHMARKS = {
     4: ("memory", "memory over thousands of cycles"),
     5: ("db", "metrics DB with 1,000,000 cycles"),
     6: ("startup", "time to the first Saxo request"),
+    7: ("backtest_speed", "backtest vs backtesting.py, 1-minute bars"),
 }
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
@@ -33,7 +34,7 @@ RESULTS = Path(__file__).resolve().parent / "results.json"
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer iterations; skip the 500- and 5,000- cases")
-    parser.add_argument("--only", default="", metavar="N[,N]", help="run only these benchmarks (1-6)")
+    parser.add_argument("--only", default="", metavar="N[,N]", help="run only these benchmarks (1-7)")
     parser.add_argument("--out", type=Path, help="where to write the JSON results")
     args = parser.parse_args(argv)
     try:
@@ -42,7 +43,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--only takes numbers, e.g. --only 1 or --only 2,5")
     unknown = [n for n in args.numbers if n not in BENCHMARKS]
     if unknown:
-        parser.error(f"no benchmark {unknown}; there are 1-6")
+        parser.error(f"no benchmark {unknown}; there are 1-{max(BENCHMARKS)}")
     if args.out is None:
         full = not args.quick and args.numbers == list(BENCHMARKS)
         args.out = RESULTS if full else CACHE / "results-partial.json"
