@@ -10,7 +10,9 @@ watchlist:
    depends on bars up to it only), seen through `snapshot.indicators` at this window;
 3. a BUY/SELL goes through `plan_order` (ALLOW_SHORT, rounding, minimum size) and, with the other instruments'
    orders of the same bar, through `check_orders` (the four risk limits) as one live cycle would;
-4. a signal (instrument, side, signal bar) is acted on once, as the live `orders` table ensures;
+4. a signal (instrument, side, signal bar) is acted on once, as the live `orders` table ensures; a position
+   opened from flat gets STOP_LOSS_PCT / TAKE_PROFIT_PCT levels, worked within each bar (protection.py: the low
+   reaches the stop, the high the take-profit, the stop first when one bar reaches both);
 5. the equity is marked at this bar's close.
 
 What is pure is done once before the loop (closes, opens, the merged timeline).
@@ -31,6 +33,7 @@ import numpy as np
 
 from bot.backtest.broker import SimBroker
 from bot.backtest.metrics import compute_metrics
+from bot.backtest.protection import IntrabarProtection
 from bot.backtest.result import BacktestResult
 from bot.domain import Bar, Decision, InstrumentRules, OrderIntent, Side, Signal, Snapshot, WatchItem
 from bot.execution.planner import NoOrder, plan_order
@@ -54,14 +57,18 @@ class BacktestConfig:
     limits: RiskLimits = field(default_factory=lambda: RiskLimits(20, 10, Decimal(50), Decimal(0)))
     timezone: str = "UTC"  # the trading day of DAILY_LOSS_LIMIT
     currency: str = ""  # the account currency for exposure estimates ("" = the price's currency)
+    stop_loss_pct: float = 0.0  # STOP_LOSS_PCT / TAKE_PROFIT_PCT, worked within each bar (protection.py)
+    take_profit_pct: float = 0.0
 
     @classmethod
     def from_settings(cls, s: Settings, *, cash: float, commission: float, spread_bps: float) -> BacktestConfig:
-        """The live settings: ALLOW_SHORT, DEFAULT_QUANTITY, the four risk limits, TIMEZONE."""
+        """The live settings: ALLOW_SHORT, DEFAULT_QUANTITY, the four risk limits, TIMEZONE, STOP_LOSS_PCT and
+        TAKE_PROFIT_PCT."""
         limits = RiskLimits(
             s.max_open_positions, s.max_orders_per_cycle, s.max_exposure_pct_per_asset_type, s.daily_loss_limit
         )
-        return cls(cash, commission, spread_bps, s.allow_short, s.default_quantity, limits, s.timezone)
+        stop, take = float(s.stop_loss_pct), float(s.take_profit_pct)
+        return cls(cash, commission, spread_bps, s.allow_short, s.default_quantity, limits, s.timezone, "", stop, take)
 
 
 def default_rules(item: WatchItem, quantity: Decimal) -> InstrumentRules:
@@ -136,6 +143,8 @@ def run_backtest(
     add_time, add_value = result.equity_times.append, result.equity_values.append
     exposed = 0
     day, day_start = None, None
+    guard = IntrabarProtection(config.stop_loss_pct, config.take_profit_pct)
+    guard = guard if guard.active else None
     for time, events in steps:
         for k, i in events:  # 1. last bar's orders fill at this open; closes are known at this bar's end
             last_close[ids[k]] = closes[k][i]
@@ -143,7 +152,15 @@ def run_backtest(
                 intent = pending.pop(k, None)
                 if intent is not None:
                     price = opens[k][i] or closes[k][i - 1]  # no open in the data: the previous close
-                    broker.fill(ids[k], intent.side, intent.amount, price, time, intent.signal_bar_time or time)
+                    before = broker.position(ids[k])
+                    done = broker.fill(ids[k], intent.side, intent.amount, price, time, intent.signal_bar_time or time)
+                    if guard is not None:
+                        _track(guard, ids[k], before, broker.position(ids[k]), done.price)
+            if guard is not None and guard.levels:  # 1b. the stop / take-profit within this bar
+                hit = guard.check(ids[k], bars[k][i])
+                if hit is not None:
+                    held = broker.position(ids[k])
+                    broker.fill(ids[k], Side.SELL if held > 0 else Side.BUY, abs(held), hit.price, time, time)
         equity = broker.equity(last_close) if broker.floats else broker.cash
         if tz is not None:
             today = time.astimezone(tz).date()
@@ -196,7 +213,17 @@ def run_backtest(
         add_time(time)
         add_value(equity)
     stepped = sum(map(len, (events for _, events in steps)))
+    if guard is not None:
+        result.protection_note = guard.summary()
     return _finish(result, config.cash, broker, pending, last_close, stepped, exposed)
+
+
+def _track(guard: IntrabarProtection, iid: str, before: Decimal, after: Decimal, price: float) -> None:
+    """Levels for a position opened from flat (as live, a reversal carries none); none once it is flat."""
+    if before == 0 and after != 0:
+        guard.opened(iid, after > 0, price)
+    elif after == 0 or (after > 0) != (before > 0):
+        guard.closed(iid)
 
 
 def _precompute(strategy: LoadedStrategy, bars: list[tuple[Bar, ...]]) -> list[Indicators | None]:

@@ -129,6 +129,7 @@ class BacktestResult:
     blocked: int = 0  # orders the risk limits blocked
     strategy_errors: int = 0  # decide() raised (that instrument's bar is skipped, as live)
     first_error: str | None = None
+    protection_note: str | None = None  # stop-loss / take-profit exits, and bars that reached both (stop first)
 
     def to_dict(self) -> dict[str, Any]:
         """The `--json` object of DESIGN §6d, exactly its keys."""

@@ -202,6 +202,8 @@ def render(result: BacktestResult, horizon: int, instruments: int) -> str:
         f"signals {result.signals}, fills {len(result.fills)}, blocked by risk limits {result.blocked}, "
         f"decided on the last bar (not filled) {len(result.unfilled)}",
     ]
+    if result.protection_note:
+        lines.append(result.protection_note)
     if result.strategy_errors:
         lines.append(f"strategy errors {result.strategy_errors} (first: {result.first_error})")
     lines.append("")
