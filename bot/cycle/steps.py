@@ -21,6 +21,7 @@ from bot.domain import Balance, Decision, InstrumentRules, OrderIntent, Position
 from bot.errors import AuthError, BotError
 from bot.execution.executor import ExecutionReport, OrderExecutor
 from bot.execution.legs import note_protection_fills
+from bot.execution.limit_entry import as_limit, expire_limit_entries, limit_quote, working_limit_instruments
 from bot.execution.planner import NoOrder, bar_key, plan_order
 from bot.execution.protection import entry_price, protect
 from bot.execution.sizing import risk_sized
@@ -81,6 +82,10 @@ def plan(
 ) -> tuple[list[OrderIntent], list[NoOrder]]:
     settings = ctx.settings
     note_protection_fills(ctx, positions)  # a stop / take-profit that filled at Saxo since the last cycle
+    limits_working: set[str] = set()
+    if settings.order_type == "Limit":
+        expire_limit_entries(ctx, result.cycle_id or 0)  # unfilled for LIMIT_TTL_CYCLES: cancelled
+        limits_working = working_limit_instruments(ctx, result.cycle_id or 0)
     intents: list[OrderIntent] = []
     not_sent: list[NoOrder] = []
     for item in items:
@@ -108,9 +113,16 @@ def plan(
             allow_short=settings.allow_short,
             quantity=item.quantity or settings.default_quantity,
         )
+        flat = net_amount(positions, item.id) == 0
+        if not isinstance(planned, NoOrder) and planned.opening and flat and item.id in limits_working:
+            result.skipped[item.id] = "a limit entry may still be working on this instrument"
+            continue
         if not isinstance(planned, NoOrder):
             quote = data.snapshots[item.id].quote if data and item.id in data.snapshots else None
-            planned = protect(settings, planned, quote, rules, decision, flat=net_amount(positions, item.id) == 0)
+            if settings.order_type == "Limit" and planned.opening and flat:
+                planned = as_limit(planned, quote, settings.limit_offset_pct, rules)
+                quote = limit_quote(planned, quote)
+            planned = protect(settings, planned, quote, rules, decision, flat=flat)
             if not isinstance(planned, NoOrder) and settings.risk_per_trade_pct:
                 planned = _risk_sized(ctx, planned, quote, rules, result.total_value)
         if isinstance(planned, NoOrder):

@@ -288,6 +288,7 @@ class OrderIntent:
     reason: str = ""
     protection: Protection | None = None  # related stop / take-profit orders sent with an opening order
     reduces: bool = False  # True when it closes or reverses a position: its working related orders go first
+    limit_price: Decimal | None = None  # ORDER_TYPE=Limit: a limit entry at this price (else a market order)
 
     @property
     def instrument_id(self) -> str:

@@ -47,11 +47,13 @@ def order_body(intent: OrderIntent, account_key: str) -> dict[str, Any]:
         "AssetType": intent.item.asset_type,
         "BuySell": WIRE_SIDES[intent.side.value],
         "Amount": number_for_wire(intent.amount),
-        "OrderType": "Market",
+        "OrderType": "Market" if intent.limit_price is None else "Limit",
         "OrderDuration": {"DurationType": WIRE_DURATIONS[intent.duration]},
         "ManualOrder": False,
         "ExternalReference": reference,
     }
+    if intent.limit_price is not None:
+        body["OrderPrice"] = number_for_wire(intent.limit_price)
     if intent.item.asset_type not in NO_FORCE_OPEN:
         body["IsForceOpen"] = False
     if intent.protection is not None and intent.protection.legs:

@@ -1,8 +1,9 @@
 """The `order_legs` table: related orders (stop-loss, trailing stop, take-profit) sent with an opening order.
 
-`LegStore` is mixed into `Store` (one short transaction per call, failures as StoreError). A leg is written
-`working` when Saxo accepted its entry; it ends `filled` (with the fill price), `cancelled` (by the bot before a
-close, or the other leg of a filled pair), `gone` (no longer working at Saxo, fate unknown) or `rejected`.
+`LegStore` is mixed into `Store` (one short transaction per call, failures as StoreError); it also lists limit
+entries (ORDER_TYPE=Limit). A leg is written `working` when Saxo accepted its entry; it ends `filled` (with the fill
+price), `cancelled` (by the bot before a close, or the other leg of a filled pair), `gone` (no longer working at
+Saxo, fate unknown) or `rejected`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from bot.store.models import order_legs, orders, to_decimal
-from bot.store.records import _View, iso
+from bot.store.records import OrderView, _View, iso
 
 LEG_STATUSES = frozenset({"working", "filled", "cancelled", "gone", "rejected"})
 LEG_ROLES = frozenset({"stop_loss", "trailing_stop", "take_profit"})
@@ -119,6 +120,17 @@ class LegStore:
         query = select(order_legs.c.order_id).where(order_legs.c.order_id.is_not(None))
         with self._read("list recorded related orders") as conn:
             return set(conn.execute(query).scalars())
+
+    def limit_entries(self, first_cycle: int, last_cycle: int) -> list[OrderView]:
+        """Placed limit entries (ORDER_TYPE=Limit) of cycles `first_cycle`..`last_cycle`, oldest first."""
+        query = (
+            select(orders)
+            .where(orders.c.order_type == "Limit", orders.c.status == "placed", orders.c.opening.is_(True))
+            .where(orders.c.cycle_id >= first_cycle, orders.c.cycle_id <= last_cycle)
+            .order_by(orders.c.id)
+        )
+        with self._read("list limit entries") as conn:
+            return [OrderView.from_row(r) for r in conn.execute(query).mappings()]
 
     def entry_of_leg(self, leg: LegView) -> tuple[str | None, str | None]:
         """(signal_bar_time, external_reference) of the leg's opening order."""

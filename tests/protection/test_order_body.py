@@ -125,3 +125,17 @@ def test_a_cancel_without_an_answer_is_not_taken_for_done(rsps, client) -> None:
     with pytest.raises(OrderOutcomeUnknown):
         client.cancel_orders(["5002"], "acc")
     assert len(rsps.calls) == 1  # never re-sent blind
+
+
+def test_a_limit_entry_sends_its_price_and_good_till_cancel(rsps, client) -> None:
+    from bot.domain import Duration
+
+    entry = replace(intent(amount="10000"), limit_price=D("1.07695"), duration=Duration.GOOD_TILL_CANCEL)
+    rsps.add("POST", url("/trade/v2/orders"), json={"OrderId": "9"})
+    assert client.place(entry, "acc") == "9"
+    body = json.loads(rsps.calls[0].request.body)
+    assert (body["OrderType"], body["OrderPrice"], body["OrderDuration"]) == (
+        "Limit",
+        1.07695,
+        {"DurationType": "GoodTillCancel"},
+    )
