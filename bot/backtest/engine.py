@@ -7,7 +7,8 @@ watchlist:
 2. the strategy sees a `Snapshot` whose `now` is this bar's end and whose bars are the last `bars_needed` up to
    and including this one (never a later bar: no look-ahead; a bounded window: cost linear in bars); a strategy
    with `precompute` gets its indicators computed once over the whole series (causal: the value at a bar
-   depends on bars up to it only), seen through `snapshot.indicators` at this window;
+   depends on bars up to it only), seen through `snapshot.indicators` at this window; where its MAY_ACT
+   array says `decide` can only HOLD, `decide` is not called (unless `on_decision` watches every decision);
 3. a BUY/SELL goes through `plan_order` (ALLOW_SHORT, rounding, minimum size) and, with the other instruments'
    orders of the same bar, through `check_orders` (the four risk limits) as one live cycle would;
 4. a signal (instrument, side, signal bar) is acted on once, as the live `orders` table ensures; a position
@@ -39,7 +40,7 @@ from bot.domain import Bar, Decision, InstrumentRules, OrderIntent, Side, Signal
 from bot.execution.planner import NoOrder, plan_order
 from bot.history.source import BarSource
 from bot.risk import RiskLimits, check_orders, unit_value
-from bot.strategies import Indicators, LoadedStrategy, bar_arrays
+from bot.strategies import MAY_ACT, Indicators, LoadedStrategy, bar_arrays
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -129,6 +130,9 @@ def run_backtest(
     steps = _timeline(bars, start)
     decide, hold, buy = strategy.decide, Signal.HOLD, Signal.BUY
     indicators = _precompute(strategy, bars)
+    # Bars where `decide` may act (MAY_ACT); elsewhere it is not called unless someone watches every decision.
+    acts = [_may_act(values, len(b)) for values, b in zip(indicators, bars, strict=True)]
+    quiet = on_decision is None
     raw, params, check = strategy.strategy.decide, strategy.params, strategy.check
     tz = ZoneInfo(config.timezone) if config.limits.daily_loss_limit > 0 else None
 
@@ -169,6 +173,8 @@ def run_backtest(
         intents: list[OrderIntent] = []
         now = time + span
         for k, i in events:  # 2. decide on bars up to this one (never a later one), 3. plan
+            if quiet and acts[k] is not None and not acts[k][i]:  # HOLD, the strategy's precompute promises
+                continue
             lo = i - window + 1
             lo = lo if lo > 0 else 0
             seen = indicators[k]
@@ -243,6 +249,14 @@ def _precompute(strategy: LoadedStrategy, bars: list[tuple[Bar, ...]]) -> list[I
         ok = all(len(v) == len(series) for v in lists.values())
         out.append(Indicators(lists, 0, 0, strategy.strategy) if ok else None)
     return out
+
+
+def _may_act(indicators: Indicators | None, length: int) -> list[bool] | None:
+    """The strategy's MAY_ACT array as booleans (NaN and 0 are False), or None when it gives none."""
+    if indicators is None or MAY_ACT not in indicators.values:
+        return None
+    values = indicators.values[MAY_ACT]
+    return [v == v and bool(v) for v in values] if len(values) == length else None
 
 
 class _Risk:

@@ -18,6 +18,7 @@ from bot.domain import Bar, Decision, Quote, Signal, Snapshot, WatchItem
 from bot.strategies.api import (
     HORIZONS,
     MAX_BARS,
+    MAY_ACT,
     Horizon,
     Indicators,
     Strategy,
@@ -33,6 +34,7 @@ from bot.strategies.registry import available, builtins
 __all__ = [
     "HORIZONS",
     "MAX_BARS",
+    "MAY_ACT",
     "Bar",
     "Decision",
     "Horizon",

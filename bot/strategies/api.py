@@ -56,6 +56,7 @@ class Strategy:
     - `precompute(arrays, params)`: optional; `arrays` maps `open`, `high`, `low`, `close`, `volume` to float
       numpy arrays (oldest first), the answer maps indicator names to arrays of the same length whose value at
       t depends on bars up to t only. `decide` then finds them in `snapshot.indicators` (`Indicators.at`).
+      It may add `MAY_ACT`: False on the bars where `decide` would HOLD, so a backtest need not ask it there.
     """
 
     name: str
@@ -76,6 +77,12 @@ class Strategy:
                 raise TypeError(f"Strategy {self.name!r}: {field} must be callable")
         if self.precompute is not None and not callable(self.precompute):
             raise TypeError(f"Strategy {self.name!r}: precompute must be callable or None")
+
+
+MAY_ACT = "may_act"
+"""An optional `precompute` output: per bar, False where `decide` would surely HOLD. A backtest then skips the
+`decide` call on those bars (the one place where a vectorised strategy is not called bar by bar); it must agree
+with `decide` exactly, as a test of the strategy should check (see tests/backtest/test_precompute.py)."""
 
 
 class Indicators:

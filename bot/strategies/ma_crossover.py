@@ -12,7 +12,17 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from bot.strategies import Decision, Horizon, Signal, Snapshot, Strategy, completed_count, last_price, rolling_mean
+from bot.strategies import (
+    MAY_ACT,
+    Decision,
+    Horizon,
+    Signal,
+    Snapshot,
+    Strategy,
+    completed_count,
+    last_price,
+    rolling_mean,
+)
 
 
 class Params(BaseModel):
@@ -36,7 +46,14 @@ def _mean(values: Sequence[float]) -> float:
 def precompute(arrays: Mapping[str, np.ndarray], params: Params) -> dict[str, np.ndarray]:
     """Both SMAs over the whole array at once, bit for bit the `_mean` of each window (see `rolling_mean`)."""
     close = arrays["close"]
-    return {"fast": rolling_mean(close, params.fast), "slow": rolling_mean(close, params.slow)}
+    fast, slow = rolling_mean(close, params.fast), rolling_mean(close, params.slow)
+    # decide's two tests on the same numbers (NaN compares False: the warm-up bars HOLD there too)
+    fast_prev, slow_prev = np.roll(fast, 1), np.roll(slow, 1)
+    fast_prev[:1], slow_prev[:1] = np.nan, np.nan
+    with np.errstate(invalid="ignore"):
+        up = (fast_prev <= slow_prev) & (fast > slow)
+        down = (fast_prev >= slow_prev) & (fast < slow)
+    return {"fast": fast, "slow": slow, MAY_ACT: up | down}
 
 
 def decide(snapshot: Snapshot, params: Params) -> Decision:

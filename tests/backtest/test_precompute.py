@@ -95,3 +95,24 @@ def test_a_strategy_with_only_the_five_fields_still_works() -> None:
     assert strategy.precompute is None
     with pytest.raises(TypeError, match="precompute"):
         Strategy("bad", MA.params_model, MA.decide, MA.bars_needed, MA.horizon, precompute=3)  # type: ignore[arg-type]
+
+
+def test_decide_is_skipped_where_may_act_is_false_unless_every_decision_is_watched() -> None:
+    calls = []
+
+    def counting(snapshot, params):
+        calls.append(snapshot.bars[-1].time)
+        return MA.decide(snapshot, params)
+
+    loaded = load_strategy("ma_crossover", {"fast": 3, "slow": 8})
+    counted = LoadedStrategy(replace(MA, decide=counting), loaded.params)
+    bars = random_bars(500)
+    quiet = run_backtest(counted, [EURUSD], {EURUSD.id: bars}, BacktestConfig(cash=1e9))
+    asked = len(calls)
+    assert 0 < asked < 200  # only the bars with a cross
+    assert quiet.signals == asked  # and every one of them was a BUY or SELL
+    calls.clear()
+    seen = []
+    watched = run_backtest(counted, [EURUSD], {EURUSD.id: bars}, BacktestConfig(cash=1e9), on_decision=seen.append)
+    assert len(calls) == len(seen) == 500
+    assert watched.trades == quiet.trades and watched.signals == quiet.signals
