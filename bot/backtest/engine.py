@@ -147,8 +147,8 @@ def run_backtest(
     add_time, add_value = result.equity_times.append, result.equity_values.append
     exposed = 0
     day, day_start = None, None
-    guard = IntrabarProtection(config.stop_loss_pct, config.take_profit_pct)
-    guard = guard if guard.active else None
+    levels = IntrabarProtection(config.stop_loss_pct, config.take_profit_pct)
+    guard = levels if levels.active else None
     for time, events in steps:
         for k, i in events:  # 1. last bar's orders fill at this open; closes are known at this bar's end
             last_close[ids[k]] = closes[k][i]

@@ -95,6 +95,7 @@ def protection_for(
     elif levels.stop_loss_pct:
         stop = price * (1 + away * levels.stop_loss_pct / HUNDRED)
     target: Decimal | None = None
+    kind: str | None = None
     if wanted_target is not None:
         target = Decimal(str(wanted_target))
     elif levels.take_profit_pct:
@@ -117,7 +118,7 @@ def protection_for(
             return Unprotected(f"take-profit {target} is not a positive price")
         if not rules.supports(LIMIT_TYPE):
             return Unprotected("the instrument does not support Limit orders (SupportedOrderTypes)")
-    stop_type = kind if stop is not None else STOP_TYPES[0]
+    stop_type = kind if stop is not None and kind is not None else STOP_TYPES[0]
     return Protection(stop=stop, take_profit=target, trailing=trailing, trailing_step=step, stop_order_type=stop_type)
 
 

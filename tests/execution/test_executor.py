@@ -316,7 +316,7 @@ def test_row_is_pending_while_the_order_post_is_in_flight(store: Store, saxo: Fa
     seen: list[str] = []
     real_place = saxo.place
 
-    def place(intent: OrderIntent, account_key: str) -> str:
+    def place(intent: OrderIntent, account_key: str) -> str | PlacedOrder:
         rows = store.orders_needing_reconciliation()
         seen.extend(r.status for r in rows if r.external_reference == intent.external_reference)
         return real_place(intent, account_key)

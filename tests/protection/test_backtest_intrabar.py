@@ -20,7 +20,7 @@ def bar(n: int, o: float, h: float, lo: float, c: float) -> Bar:
     return Bar(at(n), close=c, open=o, high=h, low=lo)
 
 
-def run(bars: list[Bar], signal: Signal = Signal.BUY, config: BacktestConfig = PROTECTED):  # type: ignore[no-untyped-def]
+def run(bars: list[Bar], signal: Signal = Signal.BUY, config: BacktestConfig = PROTECTED):
     return run_backtest(scripted({(STOCK.id, at(0)): signal}), [STOCK], {STOCK.id: bars}, config)
 
 

@@ -68,15 +68,15 @@ def test_a_strategy_sell_cancels_the_legs_before_it_closes_and_a_restart_finds_n
     calls: list[str] = []
     real_cancel, real_place = ctx2.saxo.cancel_orders, ctx2.saxo.place
 
-    def cancel(ids, account_key):  # type: ignore[no-untyped-def]
+    def cancel(ids, account_key):
         calls.append("cancel")
         return real_cancel(ids, account_key)
 
-    def place(intent, account_key):  # type: ignore[no-untyped-def]
+    def place(intent, account_key):
         calls.append(f"place {intent.side.value} {intent.instrument_id}")
         return real_place(intent, account_key)
 
-    ctx2.saxo.cancel_orders, ctx2.saxo.place = cancel, place  # type: ignore[method-assign]
+    ctx2.saxo.cancel_orders, ctx2.saxo.place = cancel, place
     result = run_cycle(ctx2)
     assert result.decisions[EURUSD].signal.value == "SELL"
     assert calls == ["cancel", f"place SELL {EURUSD}"]

@@ -18,7 +18,7 @@ ENTRIES = [
 ]
 
 
-def settings(**overrides: object):  # type: ignore[no-untyped-def]
+def settings(**overrides: object):
     return load_settings(env_file=None, overrides=overrides)
 
 

@@ -44,7 +44,7 @@ def test_our_legs_whose_position_is_gone_are_cancelled_and_foreign_orders_left_a
     assert reconcile_at_startup(restarted).orphans == []  # the position is there: the legs guard it
     assert {statuses(sim)[o] for o in legs} == {"Working"}
 
-    restarted.saxo.positions = lambda: {}  # type: ignore[method-assign]  # Saxo shows the position gone
+    restarted.saxo.positions = lambda: {}  # Saxo shows the position gone
     report = reconcile_at_startup(restarted)
     assert sorted(report.orphans) == sorted(legs)
     assert {statuses(sim)[o] for o in legs} == {"Cancelled"}
