@@ -9,6 +9,7 @@ import sys
 import threading
 
 from bot.sim import SimConfig, SimServer
+from bot.sim.state_file import StateFileError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,11 +20,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--token", default=None, help="accept only this Bearer token (and tokens from /token)")
     parser.add_argument("--latency-ms", type=int, default=0, help="added to every answer")
     parser.add_argument("--enforce-hours", action="store_true", help="markets close outside trading sessions")
+    parser.add_argument(
+        "--state", metavar="FILE", default=None, help="keep the account in FILE across restarts (default: in memory)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stdout)
     config = SimConfig(seed=args.seed, token=args.token, latency_ms=args.latency_ms, enforce_hours=args.enforce_hours)
     try:
-        sim = SimServer(config, host=args.host, port=args.port, log_requests=True)
+        sim = SimServer(config, host=args.host, port=args.port, log_requests=True, state_file=args.state)
+    except StateFileError as exc:
+        print(f"python -m bot.sim: {exc}", file=sys.stderr)
+        return 2
     except OSError as exc:
         print(f"cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1

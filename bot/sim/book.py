@@ -60,6 +60,7 @@ class Book:
 
     def __init__(self, cash: float, now: float) -> None:
         self.lock = threading.RLock()
+        self.revision = 0  # grows with every change (state_file.py saves when it moved)
         self.reset(cash, now)
 
     def reset(self, cash: float, now: float) -> None:
@@ -69,13 +70,16 @@ class Book:
             self.orders: list[Order] = []
             self._next_order, self._next_position = 76_000_000, 1_020_000_000
             self._day = math.floor(now / 86400)
+            self.revision += 1
 
     def _order_id(self) -> str:
         self._next_order += 1
+        self.revision += 1
         return str(self._next_order)
 
     def _position_id(self) -> str:
         self._next_position += 1
+        self.revision += 1
         return str(self._next_position)
 
     def roll_day(self, now: float) -> None:
@@ -84,6 +88,8 @@ class Book:
         with self.lock:
             if day > self._day:
                 self._net_all()
+            if day != self._day:
+                self.revision += 1
             self._day = day
 
     def _net_all(self) -> None:
@@ -140,6 +146,7 @@ class Book:
             for i, known in enumerate(self.orders):
                 if known.order_id == order.order_id:
                     self.orders[i] = order
+                    self.revision += 1
                     return
             raise KeyError(order.order_id)
 
@@ -164,6 +171,7 @@ class Book:
             if abs(amount) > _EPS:
                 self.positions.append(Position(self._position_id(), inst, amount, price, now, "0", None))
             self.cash += cash_delta
+            self.revision += 1
 
     def net_amount(self, key: str) -> float:
         with self.lock:

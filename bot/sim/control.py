@@ -97,6 +97,7 @@ class SimControl:
         with core.book.lock:
             change = float(amount) - core.book.net_amount(inst.key)
             core.book.set_position(inst, float(amount), mid, -change * mid * rate, now)
+        core.persist()
 
     def set_clock_offset(self, seconds: float) -> None:
         """The simulator's now becomes its base (wall clock, or the pinned instant) + seconds (tokens, bars,
@@ -142,6 +143,7 @@ class SimControl:
         now = core.now()
         core.book.roll_day(now)
         working.evaluate(core, now)
+        core.persist()
         cash, positions, orders = core.book.snapshot()
         net: dict[str, float] = {}
         for pos in positions:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import threading
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.sim import schedule
 from bot.sim.auth import TokenAuthority
@@ -18,6 +19,11 @@ from bot.sim.config import SimConfig
 from bot.sim.faults import FaultInjector
 from bot.sim.market import Market
 from bot.sim.ratelimit import RateLimiter
+
+if TYPE_CHECKING:
+    from bot.sim.state_file import StateFile
+
+logger = logging.getLogger("bot.sim")
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,7 @@ class SimCore:
         self.caches: dict[str, Any] = {}  # per-simulator caches owned by handlers (e.g. chart rows)
         self.orders_checked_at = self.clock.time()  # working orders are evaluated up to here (working.py)
         self.base_url = ""  # set by the server once it knows its port
+        self.state_file: StateFile | None = None  # the account on disk (state_file.py); None: in memory only
 
     def now(self) -> float:
         """The simulator's now, epoch seconds (every route reads this, never the wall clock)."""
@@ -110,6 +117,15 @@ class SimCore:
 
     def is_open(self, inst: Instrument, t: float) -> bool:
         return self.session_state(inst, t) == schedule.AT
+
+    def persist(self, force: bool = False) -> None:
+        """Write the account to its state file when it changed; a failed write is logged, never a failed answer."""
+        if self.state_file is None:
+            return
+        try:
+            self.state_file.save(self, force=force)
+        except OSError as exc:
+            logger.error("simulator state file %s could not be written: %s", self.state_file.path, exc)
 
     def to_account(self, amount: float, currency: str, t: float) -> float:
         return amount * self.market.rate(currency, self.currency, t)
@@ -131,3 +147,4 @@ class SimCore:
             self.recent.clear()
         self.trade_level = "OrdersOnly"
         self.view_lag = float(self.config.view_lag_seconds)
+        self.persist()

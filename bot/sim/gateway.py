@@ -2,7 +2,8 @@
 
 Order for /sim/openapi/...: count it -> token (401, empty body) -> injected fault (most kinds answer here, with no
 effect) -> rate limits (429, no effect) -> end-of-day netting if the date changed -> working orders
-worked against the prices since the last request (working.py) -> handler -> rate-limit and
+worked against the prices since the last request (working.py) -> handler -> the account saved when it changed
+(state_file.py) -> rate-limit and
 X-Request-ID headers -> faults that act after the handler (truncated_json, *_after_commit).
 /authorize and /token (the logon service) take faults too, but no token and no rate limits.
 The server adds X-Correlation and Content-Length to every answer; `Action.delay` is the time to hold it.
@@ -114,6 +115,7 @@ def handle(core: SimCore, method: str, target: str, headers: dict[str, str], bod
     except Exception:  # the one catch-all: a handler bug becomes a 500, the server keeps serving
         logger.exception("simulator handler failed for %s %s", method, target)
         response = error(500, "InternalServerError", "An error has occurred.")
+    core.persist()  # before any after-commit fault: what was done is on disk
     response.headers.update(limit_headers)
     if "x-request-id" in headers:
         response.headers["X-Request-ID"] = headers["x-request-id"]

@@ -13,13 +13,16 @@ import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
+from bot.sim.catalogue import Catalogue
 from bot.sim.clock import SimClock
 from bot.sim.config import SimConfig
 from bot.sim.control import SimControl
 from bot.sim.core import SimCore
 from bot.sim.gateway import BASE_PATH, Action, handle
+from bot.sim.state_file import StateFile
 from bot.sim.wire import Response
 
 logger = logging.getLogger("bot.sim")
@@ -137,10 +140,22 @@ class SimServer:
         port: int = 0,
         log_requests: bool = False,
         clock: SimClock | None = None,
+        state_file: Path | str | None = None,
     ) -> None:
-        """`clock`: the simulator's time (default: the wall clock); a pinned one makes every answer repeatable."""
+        """`clock`: the simulator's time (default: the wall clock); a pinned one makes every answer repeatable.
+        `state_file`: keep the account there across restarts (state_file.py; raises StateFileError when it is
+        damaged); None: a fresh account in memory."""
         self.config = config or SimConfig()
+        store = StateFile(state_file) if state_file is not None else None
+        saved = store.read(Catalogue()) if store is not None else None
+        if saved is not None:
+            self.config = saved.config_for(self.config)
         self.core = SimCore(self.config, clock)
+        if store is not None:
+            if saved is not None:
+                saved.restore(self.core)
+                store.mark_saved(self.core.book.revision)
+            self.core.state_file = store
         self.clock = self.core.clock
         self.control = SimControl(self.core)
         self._httpd = _HTTPServer((host, port), self.core, self.control, log_requests)
@@ -164,9 +179,10 @@ class SimServer:
         return self
 
     def stop(self) -> None:
-        """Stop serving, wake held answers, close open connections and join the thread."""
+        """Stop serving, wake held answers, close open connections and join the thread; save the account."""
         if self._thread is None:
             self._httpd.server_close()
+            self.core.persist(force=True)
             return
         self._httpd.stopping.set()
         self._httpd.shutdown()
@@ -179,6 +195,7 @@ class SimServer:
         self._httpd.server_close()
         self._thread.join(timeout=5)
         self._thread = None
+        self.core.persist(force=True)  # the last evaluated instant too
 
     def __enter__(self) -> SimServer:
         return self.start()
