@@ -1,4 +1,5 @@
-"""`python main.py history`: recent cycles, one cycle's signals and orders, and a daily summary;
+"""`python main.py history`: recent cycles (with the account value), one cycle's signals and orders (with fill
+prices and realised P&L), a daily summary and the daily P&L per trading day (`--days N` of each);
 `--backtests`: the recorded backtests (newest first, `--last N` of them).
 
 A read-only command: a SQLite metrics DB that does not exist is reported, never created. Errors are one line
@@ -16,6 +17,7 @@ import sys
 from bot.commands.history_format import (
     render_backtests,
     render_cycle_detail,
+    render_daily_pnl,
     render_daily_summary,
     render_history,
     to_json,
@@ -65,13 +67,18 @@ def _history(settings: Settings, args: argparse.Namespace) -> int:
             return 0
         cycles = store.history(last=args.last)
         days = store.daily_summary(days=args.days)
+        pnl_days = store.daily_pnl(args.days, settings.timezone)
         if args.json:
-            _out(to_json({"cycles": cycles, "days": days}))  # views are made plain by to_json
+            # views are made plain by to_json
+            _out(to_json({"cycles": cycles, "days": days, "pnl_days": pnl_days}))
             return 0
         _out(render_history(cycles) if cycles else "no cycles recorded yet: run `python main.py --single-cycle`")
         if days:
             _out("")
             _out(render_daily_summary(days))
+        if pnl_days:
+            _out("")
+            _out(render_daily_pnl(pnl_days, settings.timezone))
         return 0
     finally:
         store.dispose()

@@ -3,6 +3,7 @@
 render_history(cycles)                    one line per cycle, newest first as given
 render_cycle_detail(cycle, sigs, orders)  the cycle, then its signals table, then its orders table
 render_daily_summary(days)                one line per UTC day
+render_daily_pnl(days)                    one line per trading day: baseline, last account value, P&L, realised
 to_json(value)                            views (or lists / a detail tuple of them) as JSON text
 """
 
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+from bot.store.pnl import DayPnl
 from bot.store.records import CycleView, DaySummary, OrderView, SignalView
 
 ERROR_WIDTH = 60
@@ -22,7 +24,18 @@ NONE = "-"
 def render_history(cycles: Sequence[CycleView], *, error_width: int = ERROR_WIDTH) -> str:
     if not cycles:
         return "no cycles recorded yet"
-    headers = ["id", "started (UTC)", "status", "mode", "duration", "B/S/H", "plc/rej/fail/blk", "note"]
+    headers = [
+        "id",
+        "started (UTC)",
+        "status",
+        "mode",
+        "duration",
+        "B/S/H",
+        "plc/rej/fail/blk",
+        "account value",
+        "unreal. P&L",
+        "note",
+    ]
     rows = [
         [
             str(c.id),
@@ -32,11 +45,13 @@ def render_history(cycles: Sequence[CycleView], *, error_width: int = ERROR_WIDT
             duration(c.duration_ms),
             f"{c.signals_buy}/{c.signals_sell}/{c.signals_hold}",
             f"{c.orders_placed}/{c.orders_rejected}/{c.orders_failed}/{c.orders_blocked}",
+            money(c.total_value),
+            signed(c.unrealized_pnl),
             truncate(c.error or c.skip_reason, error_width),
         ]
         for c in cycles
     ]
-    return table(headers, rows, right={0, 4, 5, 6})
+    return table(headers, rows, right={0, 4, 5, 6, 7, 8})
 
 
 def render_cycle_detail(cycle: CycleView, signals: Sequence[SignalView], orders: Sequence[OrderView]) -> str:
@@ -50,7 +65,9 @@ def render_cycle_detail(cycle: CycleView, signals: Sequence[SignalView], orders:
         f"rejected={cycle.orders_rejected} failed={cycle.orders_failed} blocked={cycle.orders_blocked}",
     ]
     extras = [
-        f"total value {money(cycle.total_value)}" if cycle.total_value is not None else "",
+        f"account value {money(cycle.total_value)}" if cycle.total_value is not None else "",
+        f"cash {money(cycle.cash)}" if cycle.cash is not None else "",
+        f"unrealised P&L {signed(cycle.unrealized_pnl)}" if cycle.unrealized_pnl is not None else "",
         f"trading day {cycle.trading_day}" if cycle.trading_day else "",
         f"host {cycle.host_pid}" if cycle.host_pid else "",
     ]
@@ -93,6 +110,8 @@ def render_cycle_detail(cycle: CycleView, signals: Sequence[SignalView], orders:
                     "precheck",
                     "cost",
                     "order id",
+                    "fill",
+                    "realised P&L",
                     "reference",
                     "error",
                 ],
@@ -106,12 +125,14 @@ def render_cycle_detail(cycle: CycleView, signals: Sequence[SignalView], orders:
                         o.precheck_result or NONE,
                         money(o.estimated_cost),
                         o.order_id or NONE,
+                        money(o.fill_price),
+                        signed(o.realized_pnl),
                         o.external_reference or NONE,
                         truncate(_order_error(o), ERROR_WIDTH),
                     ]
                     for o in orders
                 ],
-                right={0, 3, 6},
+                right={0, 3, 6, 8, 9},
             )
         )
     return "\n".join(lines)
@@ -148,6 +169,33 @@ def render_daily_summary(days: Sequence[DaySummary]) -> str:
         for d in days
     ]
     return table(headers, [[str(v) for v in row] for row in rows], right=set(range(1, len(headers))))
+
+
+def render_daily_pnl(days: Sequence[DayPnl], timezone: str = "") -> str:
+    """Per trading day: the baseline (the day's first account value), the last recorded one, their difference,
+    and the realised P&L of the day's closes (in the instruments' price currencies)."""
+    if not days:
+        return "no daily P&L yet: no cycle has read the balance"
+    headers = [
+        f"trading day{f' ({timezone})' if timezone else ''}",
+        "baseline",
+        "last value",
+        "P&L",
+        "P&L %",
+        "realised",
+    ]
+    rows = [
+        [
+            d.day,
+            money(d.baseline),
+            money(d.end_value),
+            signed(d.pnl),
+            NONE if d.pnl is None or not d.baseline else f"{d.pnl / d.baseline * 100:+.2f}%",
+            signed(d.realized_pnl),
+        ]
+        for d in days
+    ]
+    return table(headers, rows, right={1, 2, 3, 4, 5})
 
 
 def to_json(value: Any, *, indent: int | None = 2) -> str:
@@ -237,6 +285,11 @@ def duration(ms: int | None) -> str:
 
 def money(value: Decimal | None) -> str:
     return NONE if value is None else format(value, "f")
+
+
+def signed(value: Decimal | None) -> str:
+    """A P&L with its sign: "+12.5", "-3", "0"."""
+    return NONE if value is None else ("+" if value > 0 else "") + format(value, "f")
 
 
 def truncate(text: str | None, width: int) -> str:

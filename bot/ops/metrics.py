@@ -9,7 +9,10 @@ Hooks, each cheap and never raising on odd input:
 * `cycle_finished(result)`: a `bot.cycle.run.CycleResult` (duck-typed);
 * `saxo_request(group, method, path, status, seconds)`: usable as `SaxoHttp(on_request=...)` as it is;
 * `rate_limits(snapshot)`: `SaxoHttp.rate_limits()`, `{group: {dimension: (remaining, limit, reset_seconds)}}`;
-* `scheduler_event(kind)`: `job_missed`, `job_error`, `max_instances` (APScheduler listener events).
+* `scheduler_event(kind)`: `job_missed`, `job_error`, `max_instances` (APScheduler listener events);
+* `account(result, realized_total)`: the account's figures a cycle read (value, unrealised P&L, open positions) and
+  the realised P&L of every close so far (from the metrics DB). These gauges are absent from `/metrics` until
+  their first reading, so a dashboard shows "no data" rather than a made-up 0.
 
 Labels are bounded: statuses, signals, sides, rule names, service groups, rate-limit dimensions. The request path is
 accepted but deliberately not a label (it carries order ids and would grow without bound).
@@ -17,8 +20,10 @@ accepted but deliberately not a label (it carries order ids and would grow witho
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -75,6 +80,18 @@ class Metrics:
         self.scheduler_events = Counter(
             "saxobot_scheduler_events", "Scheduler misses and errors by kind", ["kind"], registry=r
         )
+        self.account_value = _lazy_gauge(
+            r, "saxobot_account_value", "Account value (Saxo's TotalValue) at the last cycle that read the balance"
+        )
+        self.unrealized_pnl = _lazy_gauge(
+            r, "saxobot_unrealized_pnl", "Unrealised P&L (Saxo's UnrealizedMarginProfitLoss) at the last cycle"
+        )
+        self.open_positions = _lazy_gauge(
+            r, "saxobot_open_positions", "Instruments with a non-zero net position at the last cycle"
+        )
+        self.realized_pnl_total = _lazy_gauge(
+            r, "saxobot_realized_pnl_total", "Realised P&L of every close the bot made (instrument price currencies)"
+        )
         # Known label values start at 0, so rate() and absence alerts work before the first event.
         for status in CYCLE_STATUSES:
             self.cycles.labels(status=status)
@@ -100,6 +117,17 @@ class Metrics:
         for blocked in getattr(result, "blocked", None) or ():
             self.risk_blocks.labels(rule=_label(getattr(blocked, "rule", None))).inc()
 
+    def account(self, result: Any, realized_total: Decimal | None = None) -> None:
+        """The account's figures from a cycle (those it could not read are left as they were)."""
+        for gauge, value in (
+            (self.account_value, getattr(result, "total_value", None)),
+            (self.unrealized_pnl, getattr(result, "unrealized_pnl", None)),
+            (self.open_positions, getattr(result, "open_positions", None)),
+            (self.realized_pnl_total, realized_total),
+        ):
+            if value is not None:
+                gauge.set(float(value))
+
     def saxo_request(self, group: str, method: str, path: str, status: int | None, seconds: float) -> None:
         """One request attempt (the `SaxoHttp` `on_request` hook). `method` and `path` are not labels."""
         group = group or "unknown"
@@ -121,6 +149,25 @@ class Metrics:
     def render(self) -> bytes:
         """The registry in the Prometheus text exposition format."""
         return generate_latest(self.registry)
+
+
+class _LazyGauge:
+    """A label-less gauge registered at its first `set`: absent from the exposition until there is a value."""
+
+    def __init__(self, registry: CollectorRegistry, gauge: Gauge) -> None:
+        self._registry, self._gauge, self._registered = registry, gauge, False
+        self._lock = threading.Lock()
+
+    def set(self, value: float) -> None:
+        with self._lock:
+            if not self._registered:
+                self._registry.register(self._gauge)
+                self._registered = True
+        self._gauge.set(value)
+
+
+def _lazy_gauge(registry: CollectorRegistry, name: str, documentation: str) -> _LazyGauge:
+    return _LazyGauge(registry, Gauge(name, documentation, registry=None))
 
 
 def _values(decisions: Any) -> Iterable[Any]:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from loguru import logger
 
+from bot.errors import StoreError
 from bot.ops.health import HealthServer, health_report
 
 if TYPE_CHECKING:
@@ -18,9 +19,16 @@ if TYPE_CHECKING:
 
 
 def observe_cycle(ctx: Context, result: CycleResult) -> None:
-    """Metrics after a cycle: outcome, duration, signals, orders, risk blocks, rate-limit headroom."""
+    """Metrics after a cycle: outcome, duration, signals, orders, risk blocks, rate-limit headroom, and the
+    account's figures (value, unrealised P&L, open positions, realised P&L so far)."""
     ctx.metrics.cycle_finished(result)
     ctx.metrics.rate_limits(ctx.saxo.rate_limits())
+    try:
+        realized = ctx.store.realized_pnl_total()
+    except StoreError as exc:  # the DB's trouble is the cycle's to report; the gauge keeps its last value
+        logger.debug("realised P&L total not read for /metrics: {}", exc)
+        realized = None
+    ctx.metrics.account(result, realized)
 
 
 def in_trading_hours(ctx: Context, now: datetime) -> bool:

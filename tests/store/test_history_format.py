@@ -97,6 +97,10 @@ def test_history_table() -> None:
         "duration",
         "B/S/H",
         "plc/rej/fail/blk",
+        "account",
+        "value",
+        "unreal.",
+        "P&L",
         "note",
     ]
     assert set(lines[1]) <= {"-", " "}
@@ -124,7 +128,7 @@ def test_cycle_detail_has_cycle_then_signals_then_orders() -> None:
     first = text.splitlines()[0]
     assert first.startswith("cycle 7  2026-11-24 14:30:00 -> 14:30:01  ok  1.2 s  placing orders")
     assert "live" not in text  # a simulator cycle looks exactly like this: never labelled live
-    assert "total value 100000.5" in text and "trading day 2026-11-24" in text
+    assert "account value 100000.5" in text and "trading day 2026-11-24" in text
     assert "error: boom" in text
     assert text.index("signals (1)") < text.index("orders (1)")
     assert "fast crossed above slow" in text and "1.08551" in text

@@ -207,7 +207,7 @@ def test_history_redacts_rows_written_before_the_store_did(
 
     with sqlite3.connect(path) as raw:  # bypasses the store, as an older version's writes did
         raw.execute("UPDATE cycles SET status='error', error=? WHERE id=?", (LEAKY, cycle))
-    settings = argparse.Namespace(database_url=f"sqlite:///{path}")
+    settings = argparse.Namespace(database_url=f"sqlite:///{path}", timezone="America/New_York")
     for out in (history(settings, capsys, cycle=cycle), history(settings, capsys, json=True)):
         assert BEARER not in out and "Bearer ***" in out
 
