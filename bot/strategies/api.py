@@ -107,13 +107,15 @@ class Indicators:
 
 
 def bar_arrays(bars: Sequence[Bar]) -> dict[str, np.ndarray]:
-    """The `arrays` that `precompute` receives: one float64 array per bar field, oldest first."""
+    """The `arrays` that `precompute` receives: one float64 array per bar field, oldest first; NaN where a bar
+    has no value (FX and crypto bars carry no volume, some chart samples only closes)."""
+    nan, n = float("nan"), len(bars)
     return {
-        "open": np.fromiter((b.open for b in bars), float, len(bars)),
-        "high": np.fromiter((b.high for b in bars), float, len(bars)),
-        "low": np.fromiter((b.low for b in bars), float, len(bars)),
-        "close": np.fromiter((b.close for b in bars), float, len(bars)),
-        "volume": np.fromiter((b.volume or 0.0 for b in bars), float, len(bars)),
+        "open": np.fromiter((nan if b.open is None else b.open for b in bars), float, n),
+        "high": np.fromiter((nan if b.high is None else b.high for b in bars), float, n),
+        "low": np.fromiter((nan if b.low is None else b.low for b in bars), float, n),
+        "close": np.fromiter((b.close for b in bars), float, n),
+        "volume": np.fromiter((nan if b.volume is None else b.volume for b in bars), float, n),
     }
 
 

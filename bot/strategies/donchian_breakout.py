@@ -7,9 +7,13 @@ chart samples carry only closes) counts with its close. The last bar itself is n
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.strategies import Bar, Decision, Horizon, Signal, Snapshot, Strategy, completed_bars, last_price
+from bot.strategies import MAY_ACT, Bar, Decision, Horizon, Signal, Snapshot, Strategy, completed_bars, last_price
 
 
 class Params(BaseModel):
@@ -50,6 +54,21 @@ def decide(snapshot: Snapshot, params: Params) -> Decision:
     return Decision(iid, Signal.HOLD, f"inside the channel ({channel})", last.time, price)
 
 
+def precompute(arrays: Mapping[str, np.ndarray], params: Params) -> dict[str, np.ndarray]:
+    """Only `MAY_ACT`: the bars whose close breaks out of its channel (decide computes the channel itself)."""
+    close = arrays["close"]
+    high = np.where(np.isnan(arrays["high"]), close, arrays["high"])
+    low = np.where(np.isnan(arrays["low"]), close, arrays["low"])
+    acts = np.zeros(len(close), dtype=bool)
+    start = bars_needed(params) - 1  # the first bar with a full window before it
+    if len(close) > start:
+        upper = sliding_window_view(high, params.entry).max(axis=1)  # upper[k]: bars k .. k+entry-1
+        lower = sliding_window_view(low, params.exit).min(axis=1)
+        t = np.arange(start, len(close))
+        acts[start:] = (close[t] > upper[t - params.entry]) | (close[t] < lower[t - params.exit])
+    return {MAY_ACT: acts}
+
+
 STRATEGY = Strategy(
     name="donchian_breakout",
     params_model=Params,
@@ -57,4 +76,5 @@ STRATEGY = Strategy(
     bars_needed=bars_needed,
     horizon=lambda p: p.horizon,
     description="BUY when the close breaks above the highest high of `entry` bars, SELL below the lowest low of `exit`",
+    precompute=precompute,
 )

@@ -116,3 +116,19 @@ def test_decide_is_skipped_where_may_act_is_false_unless_every_decision_is_watch
     watched = run_backtest(counted, [EURUSD], {EURUSD.id: bars}, BacktestConfig(cash=1e9), on_decision=seen.append)
     assert len(calls) == len(seen) == 500
     assert watched.trades == quiet.trades and watched.signals == quiet.signals
+
+
+@pytest.mark.parametrize("params", [{"entry": 5, "exit": 3}, {"entry": 2, "exit": 9}])
+def test_donchian_breakout_trades_the_same_with_its_may_act(params) -> None:
+    from bot.domain import Bar
+    from bot.strategies.donchian_breakout import STRATEGY as DONCHIAN
+
+    bars = random_bars(3000, seed=11)
+    bars = [Bar(b.time, b.close, b.open, None, None) if n % 7 == 0 else b for n, b in enumerate(bars)]  # no high/low
+    loaded = load_strategy("donchian_breakout", params)
+    plain = LoadedStrategy(replace(DONCHIAN, precompute=None), loaded.params)
+    config = BacktestConfig(cash=1e9, allow_short=True)
+    fast = run_backtest(loaded, [EURUSD], {EURUSD.id: bars}, config)
+    slow = run_backtest(plain, [EURUSD], {EURUSD.id: bars}, config)
+    assert len(fast.trades) > 20
+    assert (fast.trades, fast.signals, fast.equity_values) == (slow.trades, slow.signals, slow.equity_values)
