@@ -173,7 +173,8 @@ def run_backtest(
         intents: list[OrderIntent] = []
         now = time + span
         for k, i in events:  # 2. decide on bars up to this one (never a later one), 3. plan
-            if quiet and acts[k] is not None and not acts[k][i]:  # HOLD, the strategy's precompute promises
+            act = acts[k]
+            if quiet and act is not None and not act[i]:  # HOLD, as the strategy's precompute promises
                 continue
             lo = i - window + 1
             lo = lo if lo > 0 else 0
