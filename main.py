@@ -19,6 +19,7 @@ USAGE_EPILOG = """commands:
   strategies [SPEC] [--json]                             built-in strategies (or one plug-in) and their parameters
   download [--days N]                                    bar history of the watchlist into the local bar store
   status [--json]                                        account value, today's P&L, positions, orders, cycles
+  sim-reset                                              local mode: remove the simulator's saved paper account
   backtest [--from DATE] [--to DATE] [--data DIR] [--cash X] [--commission X] [--spread-bps N] [--json]
            [--report PATH] [--sweep JSON]
                                                          the strategy over historical bars, same code as live
@@ -36,7 +37,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--single-cycle", action="store_true", help="run one cycle now, then exit")
     parser.add_argument("--config", metavar="PATH", help="TOML settings file (default: config.toml if present)")
     commands = parser.add_subparsers(
-        dest="command", metavar="{history,login,check,strategies,download,backtest,status}"
+        dest="command", metavar="{history,login,check,strategies,download,backtest,status,sim-reset}"
     )
     history = commands.add_parser("history", help="show recent cycles from the metrics DB")
     history.add_argument("--last", type=int, default=20, metavar="N", help="how many cycles (default 20)")
@@ -54,6 +55,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     download.add_argument("--days", type=float, metavar="N", help="days back from now (default 30; 365 for daily bars)")
     status = commands.add_parser("status", help="account value, P&L, positions, working orders, last/next cycle")
     status.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    commands.add_parser("sim-reset", help="local mode: start the simulator's paper account afresh")
     add_backtest_parser(commands)
     return parser.parse_args(argv)
 
@@ -123,6 +125,10 @@ def main(argv: list[str] | None = None) -> int:
             from bot.commands.status import run_status
 
             return run_status(settings, as_json=args.json)
+        if args.command == "sim-reset":
+            from bot.commands.sim_reset import run_sim_reset
+
+            return run_sim_reset(settings)
         if args.single_cycle:
             from bot.commands.single import run_single_cycle
 

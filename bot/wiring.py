@@ -11,6 +11,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from loguru import logger
@@ -105,15 +106,43 @@ def build_tokens(settings: Settings, clock: Clock | None = None) -> TokenProvide
     return ManualToken(token)
 
 
-def start_simulator() -> tuple[SimServer, str, TokenProvider]:
-    """The embedded Saxo simulator on 127.0.0.1 with a throwaway token."""
+SIM_STATE_NAME = "sim-state.json"
+
+
+def sim_state_path(settings: Settings) -> Path | None:
+    """The local paper account's file: beside a SQLite metrics DB file, `data/` otherwise; None for an in-memory
+    DB (nothing is remembered then)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(settings.database_url)
+    except (ArgumentError, ValueError):
+        return Path("data") / SIM_STATE_NAME
+    database = url.database or ""
+    if url.get_backend_name() != "sqlite":
+        return Path("data") / SIM_STATE_NAME
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return None
+    return Path(database).parent / SIM_STATE_NAME
+
+
+def start_simulator(state_file: Path | None = None) -> tuple[SimServer, str, TokenProvider]:
+    """The embedded Saxo simulator on 127.0.0.1 with a throwaway token; with `state_file`, a paper account that
+    continues where the last process left it (a damaged file is bad configuration: exit 2, file kept)."""
     from bot.saxo import ManualToken
     from bot.sim import SimConfig, SimServer
+    from bot.sim.state_file import RESET_HINT, StateFileError
 
     token = secrets.token_urlsafe(24)
     register_secret(token)
-    sim = SimServer(SimConfig(token=token)).start()
-    logger.info("embedded Saxo simulator listening on {}", sim.base_url)
+    try:
+        sim = SimServer(SimConfig(token=token), state_file=state_file).start()
+    except StateFileError as exc:
+        raise ConfigError(
+            f"simulator state file {exc.path}", f"{exc.problem}; keep a copy if you want it, then {RESET_HINT}"
+        ) from None
+    logger.info("embedded Saxo simulator listening on {} (account: {})", sim.base_url, state_file or "in memory")
     return sim, sim.base_url, ManualToken(token)
 
 
@@ -162,7 +191,7 @@ def build_context(
     sim = None
     if base_url is None:
         if settings.saxo_env == "local":
-            sim, base_url, tokens = start_simulator()
+            sim, base_url, tokens = start_simulator(sim_state_path(settings))
         else:
             base_url, tokens = settings.saxo_base_url, build_tokens(settings, clock)
     if tokens is None:
