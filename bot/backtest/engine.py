@@ -294,6 +294,12 @@ def _timeline(
         first = bisect_left(times, start) if start is not None else 0
         pairs = zip(repeat(0), range(first, len(times)), strict=False)
         return list(zip(times[first:], zip(pairs, strict=False), strict=True))
+    times = [bar.time for bar in bars[0]]
+    if all(len(series) == len(times) and [bar.time for bar in series] == times for series in bars[1:]):
+        # every instrument has a bar at every time (FX pairs, one exchange's stocks): no merging needed
+        first = bisect_left(times, start) if start is not None else 0
+        every = range(len(bars))
+        return [(times[i], tuple(zip(every, repeat(i), strict=False))) for i in range(first, len(times))]
     by_time: dict[datetime, list[tuple[int, int]]] = {}
     for k, series in enumerate(bars):
         for i, bar in enumerate(series):

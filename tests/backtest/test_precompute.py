@@ -132,3 +132,18 @@ def test_donchian_breakout_trades_the_same_with_its_may_act(params) -> None:
     slow = run_backtest(plain, [EURUSD], {EURUSD.id: bars}, config)
     assert len(fast.trades) > 20
     assert (fast.trades, fast.signals, fast.equity_values) == (slow.trades, slow.signals, slow.equity_values)
+
+
+@pytest.mark.parametrize("shift", [0, 1])
+def test_the_timeline_of_instruments_with_the_same_bar_times_is_the_merged_one(shift: int) -> None:
+    from bot.backtest.engine import _timeline
+
+    a, b = random_bars(50), random_bars(50, seed=2)
+    series = [tuple(a), tuple(b[shift:])]  # shift 1: b lacks the first bar, the general merge runs
+    start = a[10].time
+    expected: dict = {}
+    for k, bars in enumerate(series):
+        for i, bar in enumerate(bars):
+            if bar.time >= start:
+                expected.setdefault(bar.time, []).append((k, i))
+    assert _timeline(series, start) == [(t, tuple(events)) for t, events in sorted(expected.items())]
