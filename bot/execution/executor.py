@@ -358,6 +358,7 @@ class OrderExecutor:
             error_message=f"confirmed by look-up after an unclear answer: {trace.where}",
         )
         log.warning("order found at Saxo: {}", trace.where)
+        record_legs(self.store, result.row_id, result.intent, trace.order_id or "", self.clock.now())
 
     def _finish(self, result: OrderResult, status: OrderStatus, **fields: Unpack[_RowFields]) -> None:
         result.status = status

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from bot.store.legs import LegView
     from bot.wiring import Context
 
+UNKNOWN_ID = "OrderIdUnknown"
 LOG_SKEW = timedelta(minutes=2)  # the order log is read from this long before the oldest leg was recorded
 EVENT = "protection"
 
@@ -42,27 +43,53 @@ def record_legs(store: Store, row_id: int, intent: OrderIntent, placed: str | Pl
     protection = intent.protection
     if protection is None or not protection.legs:
         return
+    answered = isinstance(placed, PlacedOrder)
     ids = placed.leg_ids if isinstance(placed, PlacedOrder) else ()
     side = "SELL" if intent.side.value == "BUY" else "BUY"
     records = []
     for index, role in enumerate(protection.legs):
         order_id = ids[index] if index < len(ids) and ids[index] else None
         price = protection.take_profit if role == "take_profit" else protection.stop
-        records.append(
-            LegRecord(
-                role=role,
-                order_id=order_id,
-                side=side,
-                amount=intent.amount,
-                price=price,
-                status="working" if order_id else "rejected",
-                error_code=None if order_id else "NoOrderId",
-                error_message=None if order_id else "Saxo's answer gave this related order no OrderId",
-            )
-        )
+        if order_id or not answered:  # no answer to read them from (look-up): linked by `link_unknown_legs`
+            status, code = "working", None if order_id else UNKNOWN_ID
+            message = None if order_id else "OrderId not known yet (the order was confirmed by a look-up)"
+        else:
+            status, code, message = "rejected", "NoOrderId", "Saxo's answer gave this related order no OrderId"
+        records.append(LegRecord(role, order_id, side, intent.amount, price, status, code, message))
     store.add_legs(row_id, intent.instrument_id, records, at)
-    if any(r.order_id is None for r in records):
+    if any(r.status == "rejected" for r in records):
         logger.bind(instrument=intent.instrument_id).error("a related order was not confirmed by Saxo: {}", records)
+
+
+def link_unknown_legs(ctx: Context) -> int:
+    """Legs recorded without an OrderId (their entry was confirmed by a look-up) get it from Saxo's entry or
+    position (`RelatedOpenOrders`), matched by kind: a stop type for the stop, a Limit for the take-profit."""
+    unknown = [leg for leg in ctx.store.working_legs() if not leg.order_id]
+    linked = 0
+    for order_row_id in sorted({leg.order_row_id for leg in unknown}):
+        legs = [leg for leg in unknown if leg.order_row_id == order_row_id]
+        _, reference = ctx.store.entry_of_leg(legs[0])
+        if not reference:
+            continue
+        try:
+            related = ctx.saxo.related_orders(reference)
+        except AuthError:
+            raise
+        except BotError as exc:
+            logger.bind(phase="protection").warning("related orders of {} not read: {}", reference, exc)
+            continue
+        if not related:  # neither its entry nor its position lists related orders: nothing left to cancel
+            for leg in legs:
+                ctx.store.update_leg(leg.id, ctx.clock.now(), status="gone", error_message="not listed at Saxo")
+            continue
+        for leg in legs:
+            limit = leg.role == "take_profit"
+            match = next((oid for oid, kind in related if (kind == "Limit") == limit), None)
+            if match is not None:
+                related = [r for r in related if r[0] != match]
+                ctx.store.update_leg(leg.id, ctx.clock.now(), order_id=match, error_code=None, error_message=None)
+                linked += 1
+    return linked
 
 
 def cancel_before_close(
@@ -71,9 +98,13 @@ def cancel_before_close(
     """Cancel the working legs on the intent's instrument; None when the close may go, else why it may not."""
     legs = store.working_legs(intent.instrument_id)
     ids = [leg.order_id for leg in legs if leg.order_id]
+    log = logger.bind(instrument=intent.instrument_id, phase="place")
+    if any(not leg.order_id for leg in legs):
+        reason = "not sent: a related order's OrderId is not known yet (its entry was confirmed by a look-up)"
+        log.warning("{}", reason)
+        return reason
     if not ids:
         return None
-    log = logger.bind(instrument=intent.instrument_id, phase="place")
     try:
         outcome = saxo.cancel_orders(ids, account_key)
     except AuthError:
@@ -132,6 +163,8 @@ def note_protection_fills(ctx: Context, positions: Mapping[str, Position]) -> li
 
     A failure to read the log is logged and tried again next cycle (the legs stay `working`).
     """
+    if any(not leg.order_id for leg in ctx.store.working_legs()):
+        link_unknown_legs(ctx)
     legs = ctx.store.working_legs()
     gone = {
         iid: group for iid, group in _by_instrument(legs).items() if not _protects(group, _position(positions, iid))

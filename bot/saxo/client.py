@@ -256,6 +256,13 @@ class SaxoClient:
         log = self._http.get_all(orderlog.ORDER_ACTIVITIES, orderlog.activity_params(since, account_key))
         return _parse(log, trading.fates_from_activities, log.body, order_ids)
 
+    def related_orders(self, external_reference: str) -> list[tuple[str, str]]:
+        """(OrderId, order type) of the working related orders of our order `external_reference` (for legs whose ids
+        an unclear answer did not give)."""
+        orders = self._http.get_all(portfolio.ORDERS_ME)
+        positions = self._http.get_all(portfolio.POSITIONS_ME, {"FieldGroups": portfolio.POSITION_FIELD_GROUPS})
+        return _parse(orders, trading.related_from_rows, orders.body, positions.body, external_reference)
+
     def order_traces(self, since: datetime, account_key: str | None = None) -> list[OrderTrace]:
         """Every order Saxo shows from `since` on that carries an ExternalReference: working orders, the order log
         (filled and closing orders included) and open positions (each may show an order before the others do).

@@ -247,3 +247,19 @@ def fates_from_activities(rows: list[Any], order_ids: Sequence[str]) -> dict[str
 def _log_key(row: dict[str, Any]) -> tuple[Any, int]:
     log_id = opt_id(row, "LogId") or "0"
     return req_time(row, "ActivityTime"), int(log_id) if log_id.isdigit() else 0
+
+
+def related_from_rows(orders: list[Any], positions: list[Any], reference: str) -> list[tuple[str, str]]:
+    """(OrderId, order type) of the related orders of the order with ExternalReference `reference`: from its entry's
+    `RelatedOpenOrders` in `/port/v1/orders/me` while it works, or from the position it opened (PositionBase)."""
+    found: dict[str, str] = {}
+    rows = [as_dict(r, "orders Data[]") for r in orders]
+    rows += [sub(as_dict(r, "positions Data[]"), "PositionBase") for r in positions]
+    for row in rows:
+        if opt_str(row, "ExternalReference") != reference:
+            continue
+        for entry in row.get("RelatedOpenOrders") or []:
+            info = as_dict(entry, "RelatedOpenOrders[]")
+            kind = opt_str(info, "OpenOrderType") or opt_str(info, "OrderType") or ""
+            found.setdefault(req_id(info, "OrderId"), kind)
+    return list(found.items())
