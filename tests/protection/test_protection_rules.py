@@ -115,3 +115,25 @@ def test_instrument_details_give_tick_size_scheme_and_supported_order_types() ->
     rules = rules_from_details(FX, ladder)
     assert rules.tick_scheme == ((D(1000), D("0.5")), (D(3000), D(1)))  # sorted by HighPrice
     assert [rules.tick_at(D(p)) for p in ("999", "1500", "3001")] == [D("0.5"), D(1), D(10)]
+
+
+def test_an_opening_order_is_not_sent_unprotected_and_a_reversal_goes_without_legs() -> None:
+    from dataclasses import replace
+
+    from bot.config import load_settings
+    from bot.domain import NoOrderCode
+    from bot.execution.planner import NoOrder
+    from bot.execution.protection import protect
+    from tests.saxo.helpers import intent
+
+    settings = load_settings(env_file=None, overrides={"stop_loss_pct": "1"})
+    opening = intent(amount="10000")
+    market_only = InstrumentRules("FxSpot:21", tick_size=D("0.00005"), order_types=("Market",))
+    refused = protect(settings, opening, QUOTE, market_only, None, flat=True)
+    assert isinstance(refused, NoOrder) and refused.code is NoOrderCode.UNPROTECTED
+    protected = protect(settings, opening, QUOTE, PIPS, None, flat=True)
+    assert not isinstance(protected, NoOrder) and protected.protection == Protection(stop=D("1.07150"))
+    reversal = protect(settings, opening, QUOTE, PIPS, None, flat=False)
+    assert reversal == opening  # no legs: they would be for twice the new position
+    closing = replace(opening, opening=False)
+    assert protect(settings, closing, QUOTE, PIPS, None, flat=False) == closing
