@@ -159,3 +159,18 @@ def test_each_instance_has_its_own_registry() -> None:
     assert value(b, "saxobot_scheduler_events_total", kind="job_error") == 0
     assert REGISTRY.get_sample_value("saxobot_scheduler_events_total", {"kind": "job_error"}) is None
     assert a.content_type.startswith("text/plain")
+
+
+def test_account_gauges_are_absent_until_read_then_keep_their_last_value() -> None:
+    m = Metrics()
+    names = {"saxobot_account_value", "saxobot_unrealized_pnl", "saxobot_open_positions", "saxobot_realized_pnl_total"}
+    assert not names & {name for name, _ in samples(m)}  # no made-up 0 before the first balance
+    cycle = SimpleNamespace(total_value=Decimal("100250.5"), unrealized_pnl=Decimal("-12.25"), open_positions=2)
+    m.account(cycle, Decimal("40.5"))
+    assert value(m, "saxobot_account_value") == 100250.5
+    assert value(m, "saxobot_unrealized_pnl") == -12.25
+    assert value(m, "saxobot_open_positions") == 2
+    assert value(m, "saxobot_realized_pnl_total") == 40.5
+    m.account(SimpleNamespace(total_value=None, unrealized_pnl=None, open_positions=None), None)  # balance unread
+    assert value(m, "saxobot_account_value") == 100250.5 and value(m, "saxobot_open_positions") == 2
+    assert "# TYPE saxobot_account_value gauge" in m.render().decode()
