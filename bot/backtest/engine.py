@@ -21,13 +21,15 @@ What is pure is done once before the loop (closes, opens, the merged timeline).
 
 from __future__ import annotations
 
+import functools
+import gc
 from bisect import bisect_left
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from itertools import repeat
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -45,6 +47,8 @@ from bot.strategies import MAY_ACT, Indicators, LoadedStrategy, bar_arrays
 if TYPE_CHECKING:
     from bot.config import Settings
 
+P = ParamSpec("P")
+R = TypeVar("R")
 REQUEST_ID = "backtest"  # plan_order needs one; nothing is sent
 
 
@@ -105,6 +109,24 @@ def _warmup(source: BarSource, item: WatchItem, horizon: int, start: datetime, c
     return source.bars(item, horizon, None, start)[-count:]
 
 
+def _without_gc(run: Callable[P, R]) -> Callable[P, R]:
+    """Run with the cyclic garbage collector paused: the loop allocates millions of short-lived objects and no
+    reference cycles, so the collector's passes over a growing heap are pure cost (~20% of a long run)."""
+
+    @functools.wraps(run)
+    def paused(*args: P.args, **kwargs: P.kwargs) -> R:
+        if not gc.isenabled():
+            return run(*args, **kwargs)
+        gc.disable()
+        try:
+            return run(*args, **kwargs)
+        finally:
+            gc.enable()
+
+    return paused
+
+
+@_without_gc
 def run_backtest(
     strategy: LoadedStrategy,
     items: Sequence[WatchItem],

@@ -147,3 +147,26 @@ def test_the_timeline_of_instruments_with_the_same_bar_times_is_the_merged_one(s
             if bar.time >= start:
                 expected.setdefault(bar.time, []).append((k, i))
     assert _timeline(series, start) == [(t, tuple(events)) for t, events in sorted(expected.items())]
+
+
+def test_the_collector_is_paused_during_a_run_and_restored_after() -> None:
+    import gc
+
+    seen = []
+
+    def watching(snapshot, params):
+        seen.append(gc.isenabled())
+        return MA.decide(snapshot, params)
+
+    loaded = load_strategy("ma_crossover", {"fast": 2, "slow": 4})
+    strategy = LoadedStrategy(replace(MA, decide=watching, precompute=None), loaded.params)
+    assert gc.isenabled()
+    run_backtest(strategy, [EURUSD], {EURUSD.id: random_bars(20)}, BacktestConfig())
+    assert seen and not any(seen)
+    assert gc.isenabled()
+    gc.disable()
+    try:  # a caller that paused it keeps it paused
+        run_backtest(strategy, [EURUSD], {EURUSD.id: random_bars(20)}, BacktestConfig())
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
