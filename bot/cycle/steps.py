@@ -24,6 +24,7 @@ from bot.execution.legs import note_protection_fills
 from bot.execution.limit_entry import as_limit, expire_limit_entries, limit_quote, working_limit_instruments
 from bot.execution.planner import NoOrder, bar_key, plan_order
 from bot.execution.protection import entry_price, protect
+from bot.execution.reversal import split_reversal, split_wanted
 from bot.execution.sizing import risk_sized
 from bot.risk import Portfolio, RiskLimits, RiskVerdict, check_orders, net_amount, unit_value
 
@@ -117,6 +118,11 @@ def plan(
         if not isinstance(planned, NoOrder) and planned.opening and flat and item.id in limits_working:
             result.skipped[item.id] = "a limit entry may still be working on this instrument"
             continue
+        if not isinstance(planned, NoOrder) and split_wanted(settings, planned, decision):
+            current = net_amount(positions, item.id)
+            close, planned = split_reversal(planned, current, rules, cycle_id=result.cycle_id or 0)
+            intents.append(close)  # first: the opening part, with its legs, goes once this close is placed
+            flat = True
         if not isinstance(planned, NoOrder):
             quote = data.snapshots[item.id].quote if data and item.id in data.snapshots else None
             if settings.order_type == "Limit" and planned.opening and flat:

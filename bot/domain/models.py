@@ -289,6 +289,9 @@ class OrderIntent:
     protection: Protection | None = None  # related stop / take-profit orders sent with an opening order
     reduces: bool = False  # True when it closes or reverses a position: its working related orders go first
     limit_price: Decimal | None = None  # ORDER_TYPE=Limit: a limit entry at this price (else a market order)
+    # The opening half of a reversal sent as two orders (execution/reversal.py): it follows the close on the same
+    # instrument in the same cycle and is sent only once that close is placed.
+    follows_close: bool = False
 
     @property
     def instrument_id(self) -> str:

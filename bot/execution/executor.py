@@ -5,7 +5,9 @@ Order of work for each approved intent:
 2. precheck (all intents at once on the pool); not `Ok`, or `Ok` with an ErrorInfo → `rejected`;
 3. dry run stops at `prechecked`; otherwise place, one at a time (the client paces 1 order/s). An order that closes
    or reverses a position first cancels that position's working related orders (legs.py); an opening order's own
-   related orders (stop-loss, take-profit) are recorded with their OrderIds once it is placed.
+   related orders (stop-loss, take-profit) are recorded with their OrderIds once it is placed. The opening part of
+   a reversal split in two (reversal.py, `follows_close`) is sent only once the close before it was placed; when
+   that close was not (rejected, blocked, failed, or its outcome unknown) it is recorded `blocked` (CloseNotPlaced).
 A placement that ends ambiguously (timeout, 5xx, dropped connection, unreadable 200) is never
 re-sent blind: the order is looked up (lookup.py, on the whole order). Not found yet, it stays `pending`
 (Saxo's views lag) and later cycles look again until `VISIBILITY_GRACE` has passed; while an instrument has a
@@ -55,6 +57,7 @@ if TYPE_CHECKING:
 # Seconds: an order not sent this long after its turn came is stale and never sent late (the client's rate budget
 # refuses to hold an order longer, the same figure).
 SEND_DEADLINE = ORDER_MAX_WAIT
+CLOSE_NOT_PLACED = "CloseNotPlaced"  # the opening part of a split reversal, not sent: its close was not placed
 
 
 class _RowFields(TypedDict, total=False):
@@ -133,6 +136,8 @@ class OrderExecutor:
                 if self.stop.is_set():
                     self._finish(result, OrderStatus.PRECHECKED, error_message="not sent: the bot is shutting down")
                     logger.warning("shutting down: {} not sent", result.intent.external_reference)
+                    continue
+                if result.intent.follows_close and not self._close_placed(result, results):
                     continue
                 if result.intent.reduces and not self._cancel_legs(result):
                     continue
@@ -301,6 +306,25 @@ class OrderExecutor:
         if reason is None:
             return True
         self._finish(result, OrderStatus.BLOCKED, error_code="CancelFailed", error_message=reason)
+        return False
+
+    def _close_placed(self, result: OrderResult, results: Sequence[OrderResult]) -> bool:
+        """The opening part of a split reversal goes only after its close (the nearest earlier order on the same
+        instrument this cycle) was placed: else it would add to the old position, or open a second one."""
+        index = next(i for i, r in enumerate(results) if r is result)
+        close = next(
+            (r for r in reversed(results[:index]) if r.intent.instrument_id == result.intent.instrument_id), None
+        )
+        if close is not None and close.status == OrderStatus.PLACED and not close.intent.follows_close:
+            return True
+        if close is None:
+            why = "no close was sent before it this cycle"
+        else:
+            detail = f": {close.error_code}" if close.error_code else ""
+            why = f"the close {close.intent.external_reference} was not placed ({close.status}{detail})"
+        message = f"not sent: the opening part of a reversal waits for its close, and {why}; the next cycle decides"
+        self._finish(result, OrderStatus.BLOCKED, error_code=CLOSE_NOT_PLACED, error_message=message)
+        logger.bind(instrument=result.intent.instrument_id, phase="place").warning("{}", message)
         return False
 
     def _not_sent_stopping(self, result: OrderResult) -> None:

@@ -127,6 +127,14 @@ def _flat_ticks(rules: InstrumentRules, tick: Decimal) -> InstrumentRules:
     return replace(rules, tick_size=tick, tick_scheme=(), scheme_default_tick=None)
 
 
+def protection_asked(settings: Settings, instrument_id: str, decision: Decision | None) -> bool:
+    """True when an opening order on the instrument must carry protection: a level is configured for it, or the
+    strategy's decision names its own stop / take-profit."""
+    if settings.protection_for(instrument_id).any:
+        return True
+    return decision is not None and bool(decision.stop_price or decision.take_profit_price)
+
+
 def protect(
     settings: Settings,
     intent: OrderIntent,
@@ -139,20 +147,19 @@ def protect(
     """The intent with its protection when it opens a position from flat; a NoOrder when the protection asked for
     cannot be set (an opening order is never sent unprotected when protection is configured).
 
-    A reversal (long to short in one order) carries no related orders: Saxo wants them for the order's whole
-    amount, which would reverse the new position again when they fill. It is sent as before, with a warning.
+    A reversal in one order can carry no related orders: Saxo wants them for the order's whole amount, which would
+    reverse the new position again when they fill. So a reversal under protection is split first
+    (`reversal.split_reversal`: the close, then an opening order from flat, `flat=True` here). One that still
+    reaches this unsplit is sent as before, with a warning.
     """
-    if not intent.opening:
-        return intent
-    levels = settings.protection_for(intent.instrument_id)
-    asked = levels.any or (decision is not None and (decision.stop_price or decision.take_profit_price))
-    if not asked:
+    if not intent.opening or not protection_asked(settings, intent.instrument_id, decision):
         return intent
     if not flat:
         logger.bind(instrument=intent.instrument_id, phase="plan").warning(
             "a reversal carries no stop-loss / take-profit (its related orders would be for twice the position)"
         )
         return intent
+    levels = settings.protection_for(intent.instrument_id)
     found = protection_for(intent.side, quote, levels, rules, decision)
     if isinstance(found, Unprotected):
         reason = f"not sent unprotected: {found.reason}"

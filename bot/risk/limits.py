@@ -2,7 +2,10 @@
 
 Orders that reduce or close a position are always allowed (they are counted towards
 MAX_ORDERS_PER_CYCLE but never blocked). An opening order that a limit blocks is, when it would
-also have closed an opposite position (a flip), cut down to the closing part.
+also have closed an opposite position (a flip), cut down to the closing part. A flip sent as two
+orders (the close, then an opening order that `follows_close`) has its close approved first; the
+opening part is checked as the flip's opening part is (the position count does not change), and
+when blocked it is simply not sent: its close is already there.
 """
 
 from __future__ import annotations
@@ -127,13 +130,15 @@ def check_orders(
         if not intent.opening:
             approved.append(intent)
             continue
-        current = net_amount(portfolio.positions, intent.instrument_id)
+        # The opening part of a split flip: its close (approved before it) leaves the position flat.
+        current = Decimal(0) if intent.follows_close else net_amount(portfolio.positions, intent.instrument_id)
         opening_amount = intent.amount - abs(current)  # the part beyond closing an opposite position
+        new_position = current == 0 and not intent.follows_close  # a flip replaces a position: the count stays
         asset_type = intent.item.asset_type
         added = opening_amount * unit_values.get(intent.instrument_id, Decimal(0))
         breach = halt or (
             max_orders_rule(len(approved), limits.max_orders_per_cycle)
-            or (max_open_positions_rule(open_count, limits.max_open_positions) if current == 0 else None)
+            or (max_open_positions_rule(open_count, limits.max_open_positions) if new_position else None)
             or max_exposure_rule(
                 asset_type,
                 exposure.get(asset_type, Decimal(0)),
@@ -144,7 +149,7 @@ def check_orders(
         )
         if breach is None:
             approved.append(intent)
-            if current == 0:
+            if new_position:
                 open_count += 1
             exposure[asset_type] = exposure.get(asset_type, Decimal(0)) + added
             continue
