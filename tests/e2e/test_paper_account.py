@@ -57,7 +57,8 @@ def test_a_second_process_continues_the_account_and_reconciles_nothing(
         assert nothing_to_fix(reconcile_at_startup(first))
         result = run_cycle(first)
         assert result.status == "ok", result.error
-        before = account(first.sim.control.state())  # type: ignore[union-attr]
+        assert first.sim is not None and result.cycle_id is not None
+        before = account(first.sim.control.state())
     finally:
         first.close()
     assert len(before["positions"]) == len(settings.items)  # always_buy bought every instrument
@@ -68,25 +69,28 @@ def test_a_second_process_continues_the_account_and_reconciles_nothing(
     clock.advance(5)  # the next process starts within the same bar
     second = build_context(settings, clock=clock)
     try:
-        assert account(second.sim.control.state()) == before  # type: ignore[union-attr]
+        assert second.sim is not None
+        assert account(second.sim.control.state()) == before
         report = reconcile_at_startup(second)
         assert nothing_to_fix(report), report  # legs still protect their positions: no orphan, nothing unknown
         again = run_cycle(second)
         assert again.status == "ok", again.error
-        after = second.sim.control.state()  # type: ignore[union-attr]
-        _, _, rows = second.store.cycle_detail(result.cycle_id)  # type: ignore[misc]
+        after = second.sim.control.state()
+        detail = second.store.cycle_detail(result.cycle_id)
+        assert detail is not None
+        rows = detail[2]
     finally:
         second.close()
     assert account(after)["orders"][: len(before["orders"])] == before["orders"]  # nothing cancelled or re-sent
     fills = {o[0]: o[3] for o in before["orders"]}
     placed = [row for row in rows if row.status == "placed"]
     assert placed and all(row.fill_price is not None for row in placed)  # settled from the remembered order log
-    assert all(float(row.fill_price) == fills[row.order_id] for row in placed)
+    assert all(float(row.fill_price or 0) == fills[row.order_id] for row in placed)
 
 
 @pytest.mark.slow
 def test_two_single_cycles_status_and_history_agree_with_the_paper_account(tmp_path: Path) -> None:
-    env = {"STRATEGY": f"{ALWAYS_BUY}:STRATEGY", "WATCHLIST": BTC_ONLY}
+    env: dict[str, Any] = {"STRATEGY": f"{ALWAYS_BUY}:STRATEGY", "WATCHLIST": BTC_ONLY}
     first = run_main(["--single-cycle"], tmp_path, **env)
     assert first.returncode == 0, first.stderr
     state_file = tmp_path / "data" / "sim-state.json"
@@ -123,7 +127,7 @@ def test_two_single_cycles_status_and_history_agree_with_the_paper_account(tmp_p
 
 @pytest.mark.slow
 def test_sim_reset_removes_the_account_and_is_local_only(tmp_path: Path) -> None:
-    env = {"STRATEGY": f"{ALWAYS_BUY}:STRATEGY", "WATCHLIST": BTC_ONLY}
+    env: dict[str, Any] = {"STRATEGY": f"{ALWAYS_BUY}:STRATEGY", "WATCHLIST": BTC_ONLY}
     assert run_main(["--single-cycle"], tmp_path, **env).returncode == 0
     state_file = tmp_path / "data" / "sim-state.json"
     assert state_file.is_file()
@@ -152,3 +156,24 @@ def test_a_damaged_state_file_stops_the_bot_naming_it_and_keeps_it(tmp_path: Pat
     assert "data/sim-state.json" in done.stderr and "sim-reset" in done.stderr and "damaged" in done.stderr
     assert "Traceback" not in done.stderr
     assert state_file.read_text().endswith('"cash": ')  # left for the user
+
+
+def test_sim_reset_refuses_while_a_running_bot_owns_the_account(
+    bot_env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.commands.sim_reset import run_sim_reset
+    from bot.wiring import sim_state_path
+
+    settings = load_settings(env_file=None)
+    path = sim_state_path(settings)
+    assert path is not None and path.parent == Path(bot_env["DATABASE_URL"].removeprefix("sqlite:///")).parent
+    running = SimServer(state_file=path).start()  # the bot's embedded simulator, still running
+    try:
+        running.core.persist(force=True)
+        assert run_sim_reset(settings) == 1
+        assert "in use by a running bot" in capsys.readouterr().err and path.is_file()
+    finally:
+        running.stop()
+    assert run_sim_reset(settings) == 0 and not path.exists()
+    assert run_sim_reset(load_settings(env_file=None, overrides={"database_url": "sqlite://"})) == 0
+    assert "never saved" in capsys.readouterr().out
