@@ -147,7 +147,14 @@ class SimServer:
         damaged); None: a fresh account in memory."""
         self.config = config or SimConfig()
         store = StateFile(state_file) if state_file is not None else None
-        saved = store.read(Catalogue()) if store is not None else None
+        if store is not None and not store.acquire():
+            logger.warning("simulator state file %s is in use by another process: read-only here", store.path)
+        try:
+            saved = store.read(Catalogue()) if store is not None else None
+        except Exception:
+            if store is not None:
+                store.release()
+            raise
         if saved is not None:
             self.config = saved.config_for(self.config)
         self.core = SimCore(self.config, clock)
@@ -158,7 +165,12 @@ class SimServer:
             self.core.state_file = store
         self.clock = self.core.clock
         self.control = SimControl(self.core)
-        self._httpd = _HTTPServer((host, port), self.core, self.control, log_requests)
+        try:
+            self._httpd = _HTTPServer((host, port), self.core, self.control, log_requests)
+        except OSError:
+            if store is not None:
+                store.release()
+            raise
         bound_host, bound_port = self._httpd.server_address[:2]
         self.host = "127.0.0.1" if bound_host in ("0.0.0.0", "") else str(bound_host)
         self.port = int(bound_port)
@@ -166,6 +178,11 @@ class SimServer:
         self.base_url = self.auth_base_url + BASE_PATH
         self.core.base_url = self.base_url
         self._thread: threading.Thread | None = None
+
+    def _save_and_release(self) -> None:
+        self.core.persist(force=True)  # the last evaluated instant too
+        if self.core.state_file is not None:
+            self.core.state_file.release()
 
     def start(self) -> SimServer:
         if self._thread is None:
@@ -182,7 +199,7 @@ class SimServer:
         """Stop serving, wake held answers, close open connections and join the thread; save the account."""
         if self._thread is None:
             self._httpd.server_close()
-            self.core.persist(force=True)
+            self._save_and_release()
             return
         self._httpd.stopping.set()
         self._httpd.shutdown()
@@ -195,7 +212,7 @@ class SimServer:
         self._httpd.server_close()
         self._thread.join(timeout=5)
         self._thread = None
-        self.core.persist(force=True)  # the last evaluated instant too
+        self._save_and_release()
 
     def __enter__(self) -> SimServer:
         return self.start()

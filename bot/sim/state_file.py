@@ -9,9 +9,12 @@ orders were last evaluated (a restart works them against the prices of the time 
 Not kept: tokens, rate-limit windows, faults, counters, scripted price moves (test hooks) and the clock offset.
 
 Saved whenever the book changed (`Book.revision`): after each OpenAPI request that changed it, after the test
-hooks that change it, and on stop. A file that cannot be read, is not JSON, is of another version or names an
-instrument the catalogue lacks raises `StateFileError`, naming the file and how to start afresh: a paper
-account's history is never dropped silently.
+hooks that change it, and on stop. One process owns the file at a time (an exclusive `flock` on FILE.lock, held
+until stop): another simulator on the same file (e.g. `python main.py status` while the bot runs) reads the
+account and saves nothing, so it never overwrites the owner's newer account with its own copy.
+
+A file that cannot be read, is not JSON, is of another version or names an instrument the catalogue lacks raises
+`StateFileError`, naming the file and how to start afresh: a paper account's history is never dropped silently.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from contextlib import suppress
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -142,6 +146,29 @@ class StateFile:
         self.path = Path(path)
         self._lock = threading.Lock()
         self._saved_revision: int | None = None
+        self._owner_fd: int | None = None
+        self.read_only = False  # another process owns the file: this one reads it and never writes
+
+    @property
+    def lock_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".lock")
+
+    def acquire(self) -> bool:
+        """Become the file's owner (True), or read-only when another process owns it (False)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        if not try_lock(fd):
+            os.close(fd)
+            self.read_only = True
+            return False
+        self._owner_fd, self.read_only = fd, False
+        return True
+
+    def release(self) -> None:
+        if self._owner_fd is not None:
+            with suppress(OSError):
+                os.close(self._owner_fd)  # closing drops the flock; the lock file stays (no unlink race)
+            self._owner_fd = None
 
     def read(self, catalogue: Catalogue) -> SavedAccount | None:
         """The saved account, or None when there is no file yet (a fresh account)."""
@@ -161,7 +188,7 @@ class StateFile:
         """Write the account when it changed (or `force`); True when written."""
         with self._lock:
             revision = core.book.revision
-            if not force and revision == self._saved_revision:
+            if self.read_only or (not force and revision == self._saved_revision):
                 return False
             revision, body = snapshot(core)
             self._write(json.dumps(body, separators=(",", ":")))
@@ -183,3 +210,29 @@ class StateFile:
             if fd >= 0:
                 os.close(fd)
         os.replace(temporary, self.path)
+
+
+def try_lock(fd: int) -> bool:
+    """An exclusive, non-blocking flock on `fd`; True when this process got it (always, where flock is missing)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+def owned_elsewhere(path: Path) -> bool:
+    """Whether a running process owns the state file at `path` (sim-reset must not pull it from under it)."""
+    lock = path.with_name(path.name + ".lock")
+    try:
+        fd = os.open(lock, os.O_RDWR)
+    except FileNotFoundError:
+        return False
+    try:
+        return not try_lock(fd)
+    finally:
+        os.close(fd)

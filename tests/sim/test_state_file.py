@@ -14,7 +14,8 @@ import pytest
 from bot.sim import SimConfig, SimServer
 from bot.sim.__main__ import main as sim_main
 from bot.sim.clock import SimClock
-from bot.sim.state_file import StateFileError
+from bot.sim.config import parse_iso
+from bot.sim.state_file import StateFileError, owned_elsewhere
 from tests.sim.conftest import Api, market_order
 from tests.sim.working_helpers import LOG, order, pips, place, protected_buy, quote, working
 from tests.support.clock import PINNED
@@ -169,3 +170,39 @@ def test_python_m_bot_sim_exits_2_on_a_damaged_state_file(state: Path, capsys: p
     assert sim_main(["--state", str(state)]) == 2
     err = capsys.readouterr().err
     assert str(state) in err and "sim-reset" in err
+
+
+def test_a_second_simulator_while_the_first_runs_reads_the_account_and_saves_nothing(servers: Any, state: Path) -> None:
+    owner = servers(state)
+    place(Api(owner), owner, market_order(uic=211, amount=3))
+    reader = servers(state, minutes=1)  # e.g. `python main.py status` while the bot runs
+    assert reader.core.state_file is not None and reader.core.state_file.read_only
+    assert len(Api(reader).get("/port/v1/positions/me").json()["Data"]) == 1
+    reader.stop()
+    place(Api(owner), owner, market_order(uic=211, amount=2))
+    assert len(json.loads(state.read_text())["orders"]) == 2
+    reader = servers(state, minutes=1)
+    place(Api(reader), reader, market_order(uic=211, amount=1))  # the reader never overwrites the owner's file
+    assert len(json.loads(state.read_text())["orders"]) == 2
+    owner.stop()
+    assert owned_elsewhere(state) is False
+    fresh = servers(state)
+    assert fresh.core.state_file is not None and not fresh.core.state_file.read_only
+
+
+def test_a_stop_crossed_while_the_simulator_was_down_has_filled_when_it_is_back(servers: Any, state: Path) -> None:
+    first = servers(state)
+    answer, stop, _ = protected_buy(Api(first), first, distance=0.0005)
+    first.stop()
+    saved_at = json.loads(state.read_text())["orders_checked_at"]
+    second = servers(state, minutes=24 * 60)  # a day later: the walk went through the stop meanwhile
+    api = Api(second)
+    stop_id, limit_id = (leg["OrderId"] for leg in answer["Orders"])
+    assert working(api) == {}
+    done = {o["OrderId"]: o for o in second.control.state()["orders"]}
+    assert (done[stop_id]["Status"], done[limit_id]["Status"]) == ("Filled", "Cancelled")
+    [fill] = [e for e in api.get(LOG, params={"OrderId": stop_id}).json()["Data"] if e["Status"] == "FinalFill"]
+    filled_at = parse_iso(fill["ActivityTime"])
+    assert saved_at < filled_at < second.clock.time()  # during the downtime, not at the restart
+    assert done[stop_id]["FillPrice"] <= stop  # a sell stop fills at the bid once the bid is at or below it
+    assert second.control.state()["positions"] == {}  # the stop closed the position (net zero)
