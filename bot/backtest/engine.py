@@ -12,8 +12,10 @@ watchlist:
 3. a BUY/SELL goes through `plan_order` (ALLOW_SHORT, rounding, minimum size) and, with the other instruments'
    orders of the same bar, through `check_orders` (the four risk limits) as one live cycle would;
 4. a signal (instrument, side, signal bar) is acted on once, as the live `orders` table ensures; a position
-   opened from flat gets STOP_LOSS_PCT / TAKE_PROFIT_PCT levels, worked within each bar (protection.py: the low
-   reaches the stop, the high the take-profit, the stop first when one bar reaches both);
+   opened gets STOP_LOSS_PCT / TAKE_PROFIT_PCT levels, worked within each bar (protection.py: the low reaches the
+   stop, the high the take-profit, the stop first when one bar reaches both). As live, a reversal under protection
+   is planned as two orders (the close, then the opening part with its levels: execution/reversal.py), each
+   counted by the risk limits; both parts fill together at the next open, and the new side gets its levels;
 5. the equity is marked at this bar's close.
 
 What is pure is done once before the loop (closes, opens, the merged timeline).
@@ -25,7 +27,7 @@ import functools
 import gc
 from bisect import bisect_left
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from itertools import repeat
@@ -40,6 +42,7 @@ from bot.backtest.protection import IntrabarProtection
 from bot.backtest.result import BacktestResult
 from bot.domain import Bar, Decision, InstrumentRules, OrderIntent, Side, Signal, Snapshot, WatchItem
 from bot.execution.planner import NoOrder, plan_order
+from bot.execution.reversal import is_reversal, split_reversal
 from bot.history.source import BarSource
 from bot.risk import RiskLimits, check_orders, unit_value
 from bot.strategies import MAY_ACT, Indicators, LoadedStrategy, bar_arrays
@@ -231,10 +234,15 @@ def run_backtest(
                 quantity=quantities[k],
                 request_id=REQUEST_ID,
             )
+            if guard is not None and not isinstance(planned, NoOrder) and is_reversal(planned):
+                close, planned = split_reversal(planned, broker.position(ids[k]), item_rules[k], cycle_id=0)
+                intents.append(close)  # as live: the close, then the opening part (risk counts both)
             if not isinstance(planned, NoOrder):
                 intents.append(planned)
         if intents:  # 4. the risk limits over this bar's orders, as over one live cycle's
             for k, intent in risk.approve(intents, equity, day_start, result):
+                if intent.follows_close and k in pending:  # a split reversal's two parts fill as one at the open
+                    intent = replace(pending[k], amount=pending[k].amount + intent.amount, opening=True)
                 pending[k] = intent
                 acted.add((intent.instrument_id, intent.side, intent.signal_bar_time))
         if broker.floats:
@@ -248,10 +256,11 @@ def run_backtest(
 
 
 def _track(guard: IntrabarProtection, iid: str, before: Decimal, after: Decimal, price: float) -> None:
-    """Levels for a position opened from flat (as live, a reversal carries none); none once it is flat."""
-    if before == 0 and after != 0:
+    """Levels for a position opened from flat or by a reversal (live sends a reversal's opening part with its own
+    legs); none once it is flat."""
+    if after != 0 and (before == 0 or (after > 0) != (before > 0)):
         guard.opened(iid, after > 0, price)
-    elif after == 0 or (after > 0) != (before > 0):
+    elif after == 0:
         guard.closed(iid)
 
 

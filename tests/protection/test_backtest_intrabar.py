@@ -59,3 +59,33 @@ def test_without_the_settings_nothing_changes() -> None:
     result = run([bar(0, 100, 100, 100, 100), bar(1, 100, 100, 100, 100), bar(2, 100, 103, 90, 101)],
                  config=BacktestConfig())  # fmt: skip
     assert result.trades[0].is_open and result.protection_note is None
+
+
+def flip(config: BacktestConfig, bars: list[Bar]):
+    """BUY on bar 0 (filled at bar 1's open), SELL on bar 1 reverses it (filled at bar 2's open) to a short."""
+    script = {(STOCK.id, at(0)): Signal.BUY, (STOCK.id, at(1)): Signal.SELL}
+    return run_backtest(scripted(script), [STOCK], {STOCK.id: bars}, replace(config, allow_short=True))
+
+
+def test_the_short_a_reversal_opens_gets_its_own_stop_as_live() -> None:
+    # long at 100 (levels 99 / 102), reversed at bar 2's open 100 into a short: stop 101, take-profit 98;
+    # bar 3's high 101.5 reaches the short's stop
+    bars = [bar(0, 100, 100, 100, 100), bar(1, 100, 100.5, 99.5, 100), bar(2, 100, 100.5, 99.5, 100),
+            bar(3, 100, 101.5, 99.8, 101)]  # fmt: skip
+    long, short = flip(PROTECTED, bars).trades
+    assert (long.side, long.exit_time, long.exit_price) == ("long", at(2), pytest.approx(100.0))
+    assert (short.side, short.entry_time, short.exit_time) == ("short", at(2), at(3))
+    assert short.exit_price == pytest.approx(101.0)
+    unprotected = flip(BacktestConfig(), bars).trades[1]
+    assert unprotected.side == "short" and unprotected.is_open  # without the settings: one order, no levels
+
+
+def test_a_reversal_counts_two_orders_as_live_so_one_order_a_bar_only_closes() -> None:
+    from bot.risk import RiskLimits
+
+    one_order = replace(PROTECTED, limits=RiskLimits(20, 1, Decimal(100), Decimal(0)))
+    bars = [bar(n, 100, 100.5, 99.5, 100) for n in range(4)]
+    result = flip(one_order, bars)
+    [long] = result.trades  # the close went; the opening part was blocked (MAX_ORDERS_PER_CYCLE)
+    assert (long.side, long.exit_time) == ("long", at(2)) and result.blocked == 1
+    assert len(flip(replace(PROTECTED, limits=RiskLimits(20, 2, Decimal(100), Decimal(0))), bars).trades) == 2
