@@ -120,7 +120,7 @@ def _figure(data: ReportData) -> Any:
         ):
             if points:
                 x, y, text = zip(*points, strict=True)
-                marker = {"symbol": symbol, "color": color, "size": 9}
+                marker = {"symbol": symbol, "color": color, "size": 9 if len(mine) <= 500 else 5}
                 fig.add_trace(
                     go.Scatter(
                         x=list(x), y=list(y), mode="markers", name=f"{name} {label}", text=list(text), marker=marker
@@ -129,8 +129,12 @@ def _figure(data: ReportData) -> Any:
                     1,
                 )
     fig.update_layout(
-        height=520 + 260 * len(names), margin={"l": 60, "r": 20, "t": 40, "b": 30}, hovermode="x", showlegend=False
+        height=520 + 260 * len(names), margin={"l": 70, "r": 20, "t": 40, "b": 30}, hovermode="x", showlegend=False
     )
+    # plain numbers: no SI suffixes ("1B", "-50µ") or exponents on money, percentages and prices
+    fig.update_yaxes(tickformat=",.6~g", automargin=True)
+    fig.update_yaxes(tickformat=",.2~f", row=1, col=1)
+    fig.update_yaxes(tickformat=".3~g", row=2, col=1)
     return fig
 
 
@@ -194,7 +198,7 @@ def _value(value: Any) -> str:
     if value is None:
         return "-"
     if isinstance(value, float):
-        return f"{value:,.2f}"
+        return f"{value:.3g}" if 0 < abs(value) < 0.005 else f"{value:,.2f}".replace("-0.00", "0.00")
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
