@@ -6,6 +6,7 @@
       signal_already_acted / orders_needing_reconciliation                             idempotency
       day_baseline / set_day_baseline / add_event / mark_interrupted_cycles
       history / cycle_detail / daily_summary                                           reads
+      add_backtest / backtests                   the `backtests` table (backtest runs, history --backtests)
       dispose
 
     retention.prune(store, before)   DB_RETENTION_DAYS: old cycles (with signals) and events, in short batches
