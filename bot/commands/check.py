@@ -61,12 +61,12 @@ def check_instruments(saxo: SaxoClient, items: Sequence[WatchItem], account_key:
 
 def run_check(settings: Settings) -> int:
     from bot.saxo import SaxoClient
-    from bot.wiring import build_tokens, start_simulator
+    from bot.wiring import build_tokens, sim_state_path, start_simulator
 
     load_strategy(settings.strategy, settings.strategy_params)  # a bad strategy is a config error (exit 2)
     sim = None
     if settings.saxo_env == "local":
-        sim, base_url, tokens = start_simulator()
+        sim, base_url, tokens = start_simulator(sim_state_path(settings))
     else:
         base_url, tokens = settings.saxo_base_url or "", build_tokens(settings)
     saxo = SaxoClient.connect(base_url, tokens)

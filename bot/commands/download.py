@@ -41,7 +41,7 @@ def run_download(
     """`base_url`/`tokens`/`clock` replace the environment's (tests point them at a simulator they own)."""
     from bot.clock import SystemClock
     from bot.saxo import SaxoClient
-    from bot.wiring import build_tokens, start_simulator
+    from bot.wiring import build_tokens, sim_state_path, start_simulator
 
     out = out or sys.stdout
     strategy = load_strategy(settings.strategy, settings.strategy_params)  # bad strategy: exit 2
@@ -55,7 +55,7 @@ def run_download(
     sim = None
     if base_url is None:
         if settings.saxo_env == "local":
-            sim, base_url, tokens = start_simulator()
+            sim, base_url, tokens = start_simulator(sim_state_path(settings))
         else:
             base_url, tokens = settings.saxo_base_url or "", build_tokens(settings, clock)
     assert tokens is not None
