@@ -3,7 +3,8 @@
 Account value, cash, today's P&L (against the day's baseline the cycle stores), open positions with P&L, working
 orders (stops and take-profits included), the last cycle and the next one, the kill switch and dry run. Saxo errors
 go up to `main.py` (exit 3 for authentication, 1 otherwise); a metrics DB or job store that cannot be read only
-leaves its fields empty, with a note. In local mode it reads the paper account the embedded simulator keeps in its state file.
+leaves its fields empty, with a note. In local mode it reads the paper account that the embedded simulator keeps
+in its state file.
 """
 
 from __future__ import annotations
