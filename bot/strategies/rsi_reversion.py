@@ -8,12 +8,13 @@ smoothing starts, so it is always computed over the same window, the last `bars_
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from itertools import pairwise
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from bot.strategies import Decision, Horizon, Signal, Snapshot, Strategy, completed_bars, last_price
+from bot.strategies import MAY_ACT, Decision, Horizon, Signal, Snapshot, Strategy, completed_bars, last_price
 
 
 class Params(BaseModel):
@@ -86,6 +87,43 @@ def decide(snapshot: Snapshot, params: Params) -> Decision:
     return Decision(iid, Signal.HOLD, f"no cross of {band} ({detail})", last.time, price)
 
 
+def precompute(arrays: Mapping[str, np.ndarray], params: Params) -> dict[str, np.ndarray]:
+    """Only `MAY_ACT`: the bars where the RSI of decide's window crosses a band.
+
+    Every bar's RSI is computed as `decide` computes it, over its own window of `bars_needed` closes (Wilder's
+    smoothing depends on where it starts), for all bars at once: the same operations in the same order,
+    elementwise, so the same numbers bit for bit.
+    """
+    close = arrays["close"]
+    need, period = bars_needed(params), params.period
+    acts = np.zeros(len(close), dtype=bool)
+    count = len(close) - need + 1  # windows: close[s : s + need] for s in 0 .. count-1, deciding bar s + need - 1
+    if count <= 0:
+        return {MAY_ACT: acts}
+    changes = np.diff(close)  # changes[j] = close[j + 1] - close[j]; window s uses changes[s : s + need - 1]
+    up, down = np.maximum(changes, 0.0), np.maximum(-changes, 0.0)
+    gain, loss = up[:count].copy(), down[:count].copy()
+    for j in range(1, period):
+        gain += up[j : j + count]
+        loss += down[j : j + count]
+    gain, loss = gain / period, loss / period
+    previous = rsi = _rsi_array(gain, loss)
+    for j in range(period, need - 1):
+        gain = (gain * (period - 1) + up[j : j + count]) / period
+        loss = (loss * (period - 1) + down[j : j + count]) / period
+        previous, rsi = rsi, _rsi_array(gain, loss)
+    crossed_up = (previous <= params.oversold) & (params.oversold < rsi)
+    crossed_down = (previous >= params.overbought) & (params.overbought > rsi)
+    acts[need - 1 :] = crossed_up | crossed_down
+    return {MAY_ACT: acts}
+
+
+def _rsi_array(gain: np.ndarray, loss: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = 100.0 - 100.0 / (1.0 + gain / loss)
+    return np.where(loss == 0, np.where(gain == 0, 50.0, 100.0), value)
+
+
 STRATEGY = Strategy(
     name="rsi_reversion",
     params_model=Params,
@@ -93,4 +131,5 @@ STRATEGY = Strategy(
     bars_needed=bars_needed,
     horizon=lambda p: p.horizon,
     description="Wilder RSI: BUY when it crosses up through oversold, SELL when it crosses down through overbought",
+    precompute=precompute,
 )

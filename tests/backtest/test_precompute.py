@@ -170,3 +170,17 @@ def test_the_collector_is_paused_during_a_run_and_restored_after() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("params", [{"period": 3, "warmup": 5, "oversold": 45, "overbought": 55}, {"period": 14}])
+def test_rsi_reversion_trades_the_same_with_its_may_act(params) -> None:
+    from bot.strategies.rsi_reversion import STRATEGY as RSI
+
+    bars = random_bars(3000, seed=5)
+    loaded = load_strategy("rsi_reversion", params)
+    plain = LoadedStrategy(replace(RSI, precompute=None), loaded.params)
+    config = BacktestConfig(cash=1e9, allow_short=True)
+    fast = run_backtest(loaded, [EURUSD], {EURUSD.id: bars}, config)
+    slow = run_backtest(plain, [EURUSD], {EURUSD.id: bars}, config)
+    assert len(fast.trades) > 5
+    assert (fast.trades, fast.signals, fast.equity_values) == (slow.trades, slow.signals, slow.equity_values)
