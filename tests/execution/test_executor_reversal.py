@@ -85,6 +85,16 @@ def test_without_protection_or_when_not_reversing_nothing_is_split() -> None:
     assert split_wanted(plain, reversal(), own_stop)  # the strategy's own stop asks for protection too
 
 
+def test_protection_is_asked_per_instrument() -> None:
+    import json
+
+    entries = [{"asset_type": "FxSpot", "uic": 21, "symbol": "EURUSD", "quantity": 10000, "stop_loss_pct": 0}]
+    settings = load_settings(env_file=None, overrides={"stop_loss_pct": "1", "watchlist": json.dumps(entries)})
+    assert not split_wanted(settings, reversal(), SELL)  # this entry turns protection off: one order, as before
+    gbp = replace(reversal(), item=WatchItem("FxSpot", 31, "GBPUSD", Decimal(10000)))
+    assert split_wanted(settings, gbp, replace(SELL, instrument_id="FxSpot:31"))
+
+
 def test_an_opening_part_too_small_to_trade_leaves_the_close() -> None:
     odd = replace(reversal(), amount=Decimal(10500))  # the rest after the close is under the minimum trade size
     close, opening = split_reversal(odd, Decimal(10000), FX_RULES, cycle_id=7)

@@ -103,3 +103,18 @@ def test_dry_run_prechecks_the_close_and_the_opening_order_and_sends_neither(sim
     ]
     assert sim.control.state()["positions"][EURUSD] == 10000  # nothing sent
     assert len([o for o in sim.control.state()["orders"] if o["ParentId"] and o["Status"] == "Working"]) == 2
+
+
+def test_an_opening_part_that_cannot_be_sent_still_lets_the_close_go(sim, make_ctx) -> None:
+    go_long(sim, make_ctx)
+    sim.control.script_cross(EURUSD, "down")
+    ctx = make_ctx(**SHORTING, risk_per_trade_pct="0.0001")  # the short sized to nothing: not sent
+    result = run_cycle(ctx)
+    assert result.status == "ok", result.error
+    rows = {o.status: o for o in ctx.store.cycle_detail(result.cycle_id)[2] if o.instrument_id == EURUSD}
+    close, opening = rows["placed"], rows["blocked"]
+    assert (close.side, close.amount, close.status, close.error_code) == ("SELL", Decimal(10000), "placed", None)
+    assert (opening.side, opening.status, opening.error_code) == ("SELL", "blocked", "AmountTooSmall")
+    assert "RISK_PER_TRADE_PCT" in result.no_order[EURUSD]
+    assert EURUSD not in sim.control.state()["positions"]  # closed, and no short opened unprotected
+    assert ctx.store.working_legs() == []
