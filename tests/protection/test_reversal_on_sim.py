@@ -118,3 +118,22 @@ def test_an_opening_part_that_cannot_be_sent_still_lets_the_close_go(sim, make_c
     assert "RISK_PER_TRADE_PCT" in result.no_order[EURUSD]
     assert EURUSD not in sim.control.state()["positions"]  # closed, and no short opened unprotected
     assert ctx.store.working_legs() == []
+
+
+def test_with_order_type_limit_the_close_is_a_market_order_and_the_opening_part_a_limit_entry(sim, make_ctx) -> None:
+    go_long(sim, make_ctx)
+    sim.control.script_cross(EURUSD, "down")
+    ctx = make_ctx(**SHORTING, order_type="Limit", limit_offset_pct="0.5")
+    result = run_cycle(ctx)
+    assert result.status == "ok", result.error
+    rows = {o.opening: o for o in ctx.store.cycle_detail(result.cycle_id)[2] if o.instrument_id == EURUSD}
+    close, opening = rows[False], rows[True]
+    assert (close.order_type, close.status) == ("Market", "placed")
+    assert (opening.order_type, opening.duration, opening.status) == ("Limit", "GTC", "placed")
+    at_sim = {o["OrderId"]: o for o in sim.control.state()["orders"]}
+    assert at_sim[opening.order_id or ""]["Status"] == "Working"  # rests above the bid, as any limit entry
+    limit = Decimal(str(at_sim[opening.order_id or ""]["Price"]))
+    stop, target = ctx.store.legs_of(opening.id)
+    assert stop.price is not None and abs(stop.price - limit * Decimal("1.01")) <= Decimal("0.00001")
+    assert target.price is not None and abs(target.price - limit * Decimal("0.98")) <= Decimal("0.00001")
+    assert EURUSD not in sim.control.state()["positions"]  # closed; the short opens when the limit fills
