@@ -25,7 +25,11 @@ def _logging_back_to_stderr() -> Iterator[None]:
     """`main.main` points loguru at this test's captured stderr; later tests must not write to it once closed."""
     yield
     logger.remove()
-    logger.add(lambda message: sys.stderr.write(message), level="DEBUG")
+
+    def to_stderr(message: object) -> None:
+        sys.stderr.write(str(message))
+
+    logger.add(to_stderr, level="DEBUG")
 
 
 def placed(ctx, instrument_id: str = EURUSD) -> list[OrderView]:
@@ -95,8 +99,9 @@ def test_fill_prices_next_cycle_and_realised_pnl_of_the_close(sim, make_ctx, cap
     last = run_cycle(ctx)
     buy, sell = placed(ctx)
     assert sell.side == "SELL" and sell.fill_price == sim_fill(sim, sell.order_id)
+    assert sell.fill_price is not None and buy.fill_price is not None
     assert sell.realized_pnl == (sell.fill_price - buy.fill_price) * 10000
-    assert sell.realized_pnl > 0  # the price rose 1 % in between
+    assert sell.realized_pnl is not None and sell.realized_pnl > 0  # the price rose 1 % in between
     assert ctx.store.realized_pnl_total() == sell.realized_pnl
 
     observe_cycle(ctx, last)  # /metrics, as the scheduler feeds it
