@@ -35,7 +35,8 @@ def settle_fills(ctx: Context) -> list[str]:
 
 def _settle(ctx: Context) -> list[str]:
     now = ctx.clock.now()
-    rows = ctx.store.orders_without_fill(now)
+    # An order confirmed only by its position ("position:<id>", no SourceOrderId) has no entry to look up.
+    rows = [row for row in ctx.store.orders_without_fill(now) if not (row.order_id or "").startswith("position:")]
     filled: set[str] = set()
     if rows:
         since = min(parse_iso(row.created_at) for row in rows) - CLOCK_SKEW

@@ -6,6 +6,8 @@
       signal_already_acted / orders_needing_reconciliation                             idempotency
       day_baseline / set_day_baseline / add_event / mark_interrupted_cycles
       history / cycle_detail / daily_summary                                           reads
+      orders_without_fill / record_fill / record_not_filled / update_realized_pnl      fills and P&L (pnl.py)
+      realized_pnl_total / daily_pnl                                                   /metrics, history --days
       add_backtest / backtests                   the `backtests` table (backtest runs, history --backtests)
       dispose
 
