@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from loguru import logger
 
 from bot.config import Settings, load_settings
 from bot.saxo import ManualToken
@@ -26,6 +27,14 @@ WATCHLIST = [
     {"asset_type": "Stock", "uic": 211, "symbol": "AAPL:xnas", "quantity": 5},
     {"asset_type": "Stock", "uic": 261, "symbol": "MSFT:xnas", "quantity": 5},
 ]
+
+
+@pytest.fixture(autouse=True)
+def _no_sink_outlives_its_test() -> Iterator[None]:
+    """A test that ran `configure_logging` leaves a sink on its captured stderr, closed once the test ends; drop it
+    so later tests do not log into a closed file (loguru's "I/O operation on closed file" noise)."""
+    yield
+    logger.remove()
 
 
 @pytest.fixture
