@@ -6,21 +6,22 @@ with no prefix. Any bad value becomes a `ConfigError` naming the setting, which 
 exit code 2 and one line. A misspelled name (an unknown key in the TOML file or `.env`, an environment
 variable that is a near miss of a setting) is an error too, and so is a database URL or log path that cannot
 be used (`bot/config_checks.py`).
+
+This module is the model (fields, defaults, cross-field rules, derived views) and `load_settings`; the
+watchlist entry model, the parsers and single-value checks, and the error translation are in
+`bot/config_parse.py` (re-exported here).
 """
 
 from __future__ import annotations
 
-import json
 from contextvars import ContextVar
 from datetime import time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     SecretStr,
     ValidationError,
@@ -37,7 +38,20 @@ from pydantic_settings import (
 )
 
 from bot.config_checks import check_names, database_url_problem, path_problem
-from bot.domain import ASSET_TYPES, ProtectionSettings, WatchItem
+from bot.config_parse import (
+    DEFAULT_WATCHLIST,
+    LOG_LEVELS,
+    WatchEntry,
+    as_config_error,
+    first_line,
+    known_level,
+    known_timezone,
+    parse_params,
+    parse_watchlist,
+    setting_from_text,
+    unique_instruments,
+)
+from bot.domain import ProtectionSettings, WatchItem
 from bot.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -48,39 +62,20 @@ LIVE_BASE_URL = "https://gateway.saxobank.com/openapi"
 SIM_AUTH_BASE_URL = "https://sim.logonvalidation.net"
 LIVE_AUTH_BASE_URL = "https://live.logonvalidation.net"
 
-DEFAULT_WATCHLIST: list[dict[str, Any]] = [
-    {"asset_type": "FxSpot", "uic": 21, "symbol": "EURUSD", "quantity": 10000},
-    {"asset_type": "FxSpot", "uic": 31, "symbol": "GBPUSD", "quantity": 10000},
-    {"asset_type": "FxSpot", "uic": 42, "symbol": "USDJPY", "quantity": 10000},
-    {"asset_type": "FxCrypto", "uic": 21700189, "symbol": "BTCUSD", "quantity": "0.01"},
-    {"asset_type": "Stock", "uic": 211, "symbol": "AAPL:xnas", "quantity": 1},
-    {"asset_type": "Stock", "uic": 261, "symbol": "MSFT:xnas", "quantity": 1},
+__all__ = [
+    "DEFAULT_WATCHLIST",
+    "LIVE_AUTH_BASE_URL",
+    "LIVE_BASE_URL",
+    "LOG_LEVELS",
+    "SIM_AUTH_BASE_URL",
+    "SIM_BASE_URL",
+    "Settings",
+    "WatchEntry",
+    "load_settings",
 ]
-LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL")
 
 _toml_path: ContextVar[Path | None] = ContextVar("_toml_path", default=None)
 _env_file: ContextVar[Path | None] = ContextVar("_env_file", default=Path(".env"))
-
-
-class WatchEntry(BaseModel):
-    """One watchlist entry as the user writes it."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    asset_type: str
-    uic: int = Field(gt=0)
-    symbol: str = Field(min_length=1)
-    quantity: Decimal | None = Field(default=None, gt=0)
-    stop_loss_pct: Decimal | None = Field(default=None, ge=0, lt=100, allow_inf_nan=False)
-    take_profit_pct: Decimal | None = Field(default=None, ge=0, allow_inf_nan=False)
-    trailing_stop_pct: Decimal | None = Field(default=None, ge=0, lt=100, allow_inf_nan=False)
-
-    @field_validator("asset_type")
-    @classmethod
-    def _known_asset_type(cls, value: str) -> str:
-        if value not in ASSET_TYPES:
-            raise ValueError(f"unknown asset type {value!r}; known: {', '.join(sorted(ASSET_TYPES))}")
-        return value
 
 
 class Settings(BaseSettings):
@@ -158,39 +153,17 @@ class Settings(BaseSettings):
     @field_validator("watchlist", mode="before")
     @classmethod
     def _parse_watchlist(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"not valid JSON ({exc.msg} at char {exc.pos})") from None
-        if not isinstance(value, list | tuple) or not value:
-            raise ValueError('expected a non-empty JSON list of {"asset_type","uic","symbol"} objects')
-        return value
+        return parse_watchlist(value)
 
     @field_validator("watchlist")
     @classmethod
     def _unique_instruments(cls, value: tuple[WatchEntry, ...]) -> tuple[WatchEntry, ...]:
-        seen: set[tuple[str, int]] = set()
-        for entry in value:
-            key = (entry.asset_type, entry.uic)
-            if key in seen:
-                raise ValueError(f"{entry.asset_type}:{entry.uic} is listed twice")
-            seen.add(key)
-        return value
+        return unique_instruments(value)
 
     @field_validator("strategy_params", mode="before")
     @classmethod
     def _parse_params(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            if not value.strip():
-                return {}
-            try:
-                value = json.loads(value)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"not valid JSON ({exc.msg} at char {exc.pos})") from None
-        if not isinstance(value, dict):
-            raise ValueError("expected a JSON object")
-        return value
+        return parse_params(value)
 
     @field_validator("trading_start", "trading_end", mode="before")
     @classmethod
@@ -204,11 +177,7 @@ class Settings(BaseSettings):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file path
-            raise ValueError(f"unknown timezone {value!r} (use an IANA name such as America/New_York)") from None
-        return value
+        return known_timezone(value)
 
     @field_validator("trading_calendar")
     @classmethod
@@ -262,9 +231,7 @@ class Settings(BaseSettings):
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:
-        if value.upper() not in LOG_LEVELS:
-            raise ValueError(f"unknown log level {value!r}; use one of {', '.join(LOG_LEVELS)}")
-        return value.upper()
+        return known_level(value)
 
     @field_validator("order_type", mode="before")
     @classmethod
@@ -407,46 +374,14 @@ def load_settings(
     try:
         return Settings(**(overrides or {}))
     except ValidationError as exc:
-        raise _as_config_error(exc) from None
+        raise as_config_error(exc) from None
     except SettingsError as exc:
-        raise ConfigError(_setting_from_text(str(exc)), _first_line(str(exc))) from None
+        raise ConfigError(setting_from_text(str(exc)), first_line(str(exc))) from None
     except (ValueError, InvalidOperation) as exc:  # e.g. a TOML syntax error
         if isinstance(exc, ConfigError):
             raise
         source = str(toml) if toml else "settings"
-        raise ConfigError(source, _first_line(str(exc))) from None
+        raise ConfigError(source, first_line(str(exc))) from None
     finally:
         _toml_path.reset(toml_token)
         _env_file.reset(env_token)
-
-
-def _as_config_error(exc: ValidationError) -> ConfigError:
-    error = exc.errors()[0]
-    location = [str(part) for part in error.get("loc", ())]
-    setting = location[0].upper() if location else "SETTINGS"
-    context = error.get("ctx") or {}
-    inner = context.get("error")
-    if isinstance(inner, ConfigError):
-        return inner
-    message = str(inner) if inner is not None else error.get("msg", "invalid value")
-    message = message.removeprefix("Value error, ")
-    if len(location) > 1:
-        message = f"entry {location[1]}" + (f", field {location[2]}" if len(location) > 2 else "") + f": {message}"
-    bad_input = error.get("input")
-    scalar = bad_input is not None and not isinstance(bad_input, dict | list | tuple) and len(location) <= 1
-    # A database URL may carry a password: its messages say what is wrong without repeating it.
-    if scalar and "URL" not in setting and str(bad_input) not in message:
-        shown = "***" if "TOKEN" in setting or "SECRET" in setting else repr(bad_input)[:60]
-        message = f"{message} (got {shown})"
-    return ConfigError(setting, message)
-
-
-def _setting_from_text(text: str) -> str:
-    marker = 'field "'
-    if marker in text:
-        return text.split(marker, 1)[1].split('"', 1)[0].upper()
-    return "SETTINGS"
-
-
-def _first_line(text: str) -> str:
-    return text.strip().splitlines()[0] if text.strip() else "invalid settings"
