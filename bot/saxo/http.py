@@ -16,6 +16,10 @@ timeout on every call, `Authorization: Bearer` from a `TokenProvider`, and one e
 Every attempt is logged (DEBUG, or WARNING when it failed) with method, path (never the query), status,
 milliseconds and X-Correlation, and reported to the optional `on_request` metrics hook. The token is
 never logged and never put in an exception.
+
+This module is the policy (retries, paging, logging); what a call is and how a response becomes a `Reply`
+or an exception with its evidence is in `bot/saxo/evidence.py` (`Reply`, `PendingOrderUnknown` and
+`service_group` are re-exported here).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import copy
 import random
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -33,7 +37,6 @@ from loguru import logger
 
 from bot.clock import Clock, SystemClock
 from bot.errors import (
-    OrderOutcomeUnknown,
     SaxoAuthError,
     SaxoBadResponse,
     SaxoError,
@@ -43,7 +46,17 @@ from bot.errors import (
 )
 from bot.saxo.auth import TokenProvider
 from bot.saxo.deadline import CallBudget, DeadlineAdapter, DeadlinePassed, Watchdog, request_with_deadline
-from bot.saxo.faults import class_for_status, decode_json, error_details, excerpt
+from bot.saxo.evidence import (
+    Call,
+    Headers,
+    PendingOrderUnknown,
+    Reply,
+    fault_from,
+    reply_from,
+    service_group,
+    unknown_outcome,
+)
+from bot.saxo.faults import class_for_status
 from bot.saxo.ratelimit import BudgetExhausted, RateBudget
 
 MAX_PAGES = 100
@@ -62,59 +75,7 @@ _TRANSPORT_ERRORS = (
 BAD_BODY_RETRIES = 1  # a body that is not JSON: one more try for reads and prechecks
 
 
-class _Headers(dict[str, str]):
-    """Request headers whose repr hides the bearer token (tracebacks with locals print reprs)."""
-
-    def __repr__(self) -> str:
-        return repr({k: ("<redacted>" if k == "Authorization" else v) for k, v in self.items()})
-
-
-def service_group(path: str) -> str:
-    """Saxo's rate-limit service group: the first path segment (`/port/v1/...` -> `port`)."""
-    return path.lstrip("/").split("?", 1)[0].split("/", 1)[0] or "root"
-
-
-class PendingOrderUnknown(OrderOutcomeUnknown):
-    """`OrderOutcomeUnknown` that also carries the order's ExternalReference for the look-up."""
-
-    def __init__(self, message: str, *, external_reference: str, **kw: Any) -> None:
-        self.external_reference = external_reference
-        super().__init__(message, **kw)
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """A successful answer and the evidence to attach if its body turns out to be unusable."""
-
-    method: str
-    path: str
-    status: int
-    body: Any
-    correlation_id: str | None = None
-    request_id: str | None = None
-
-    def bad(self, problem: str) -> SaxoBadResponse:
-        return SaxoBadResponse(
-            problem,
-            status=self.status,
-            method=self.method,
-            path=self.path,
-            correlation_id=self.correlation_id,
-            request_id=self.request_id,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class _Call:
-    method: str
-    path: str
-    group: str
-    request_id: str | None
-    order_reference: str | None
-
-    @property
-    def evidence(self) -> dict[str, Any]:
-        return {"method": self.method, "path": self.path, "request_id": self.request_id}
+__all__ = ["BAD_BODY_RETRIES", "PendingOrderUnknown", "Reply", "SaxoHttp", "service_group"]
 
 
 class SaxoHttp:
@@ -237,7 +198,7 @@ class SaxoHttp:
     ) -> Reply:
         """One logical call, with the retry policy of the module docstring. GETs are idempotent by default."""
         path = path if path.startswith("/") else "/" + path
-        call = _Call(method.upper(), path, service_group(path), request_id, order_reference)
+        call = Call(method.upper(), path, service_group(path), request_id, order_reference)
         order = order_reference is not None
         may_retry = (call.method == "GET" if idempotent is None else idempotent) and not order
         failures = limited = bad_bodies = attempts = 0
@@ -252,23 +213,23 @@ class SaxoHttp:
                 response = self._attempt(call, params, body, wire)
                 status = response.status_code
                 if 200 <= status < 300:
-                    return self._reply(call, response)
+                    return reply_from(call, response)
                 if status == 401:
                     if not refreshed and self._tokens.refresh_after_unauthorized():
                         refreshed = True
                         continue
-                    raise self._fault(SaxoAuthError, call, response)
+                    raise fault_from(SaxoAuthError, call, response)
                 if status == 429:
                     dimension, reset = self._budget.exhausted(call.group, response.headers, order=order)
                     if order or limited >= self._max_retries:
                         extra = {"dimension": dimension, "reset_seconds": reset}
-                        raise self._fault(SaxoRateLimited, call, response, **extra)
+                        raise fault_from(SaxoRateLimited, call, response, **extra)
                     limited += 1
                     continue  # the budget sleeps until the reset before the next attempt
-                raise self._fault(class_for_status(status), call, response)
+                raise fault_from(class_for_status(status), call, response)
             except SaxoRetryable as fault:
                 if order:
-                    raise self._unknown(call, fault) from fault
+                    raise unknown_outcome(call, fault) from fault
                 if not may_retry or failures >= self._max_retries or wire.spent:
                     raise
                 failures += 1
@@ -298,7 +259,7 @@ class SaxoHttp:
 
     def _attempt(
         self,
-        call: _Call,
+        call: Call,
         params: Mapping[str, Any] | None,
         body: Mapping[str, Any] | None,
         wire: CallBudget | None = None,
@@ -316,7 +277,7 @@ class SaxoHttp:
         response = None
         try:
             # Read the token after any budget wait, so a provider that refreshes ahead of expiry is current.
-            headers = _Headers(Authorization=f"Bearer {self._tokens.access_token()}")
+            headers = Headers(Authorization=f"Bearer {self._tokens.access_token()}")
             if call.request_id:
                 headers["x-request-id"] = call.request_id
             response = request_with_deadline(
@@ -351,50 +312,12 @@ class SaxoHttp:
         self._record(call, response.status_code, self._clock.monotonic() - started, correlation, None)
         return response
 
-    def _reply(self, call: _Call, response: Any) -> Reply:
-        correlation = response.headers.get("X-Correlation")
-        try:
-            body = decode_json(response.content)
-        except ValueError as exc:
-            kind = response.headers.get("Content-Type", "no content type")
-            problem = f"HTTP {response.status_code} body is not JSON ({kind}): {excerpt(response.content)}"
-            logger.warning("saxo {} {}: {} (X-Correlation {})", call.method, call.path, problem, correlation)
-            evidence = {"status": response.status_code, "correlation_id": correlation, **call.evidence}
-            if call.order_reference is not None:
-                # The order may well have been accepted; only a look-up can tell.
-                raise self._unknown(call, SaxoBadResponse(problem, **evidence)) from exc
-            raise SaxoBadResponse(problem, **evidence) from exc
-        return Reply(call.method, call.path, response.status_code, body, correlation, call.request_id)
-
-    def _fault(self, cls: type[SaxoError], call: _Call, response: Any, **extra: Any) -> SaxoError:
-        details = error_details(response.content, response.reason or f"HTTP {response.status_code}")
-        return cls(
-            details.message,
-            status=response.status_code,
-            error_code=details.error_code,
-            model_state=details.model_state,
-            correlation_id=response.headers.get("X-Correlation"),
-            **call.evidence,
-            **extra,
-        )
-
-    @staticmethod
-    def _unknown(call: _Call, fault: SaxoError) -> OrderOutcomeUnknown:
-        return PendingOrderUnknown(
-            f"order outcome unknown ({fault.message}); look it up by {call.order_reference}",
-            external_reference=call.order_reference or "",
-            status=fault.status,
-            error_code=fault.error_code,
-            correlation_id=fault.correlation_id,
-            **call.evidence,
-        )
-
     def _backoff(self, failures: int) -> None:
         delay = min(self._backoff_base * 2 ** (failures - 1), MAX_BACKOFF)
         self._clock.sleep(delay + self._rng.uniform(0, delay / 2))
 
     def _record(
-        self, call: _Call, status: int | None, seconds: float, correlation: str | None, problem: str | None
+        self, call: Call, status: int | None, seconds: float, correlation: str | None, problem: str | None
     ) -> None:
         ms = round(seconds * 1000)
         # Keyword arguments land in the record's `extra` (structured fields for JSON logs) without the cost of
