@@ -20,6 +20,7 @@ USAGE_EPILOG = """commands:
   download [--days N]                                    bar history of the watchlist into the local bar store
   status [--json]                                        account value, today's P&L, positions, orders, cycles
   sim-reset                                              local mode: remove the simulator's saved paper account
+  report [--days N] [--out PATH]                         live history as an offline HTML report (report extra)
   backtest [--from DATE] [--to DATE] [--data DIR] [--cash X] [--commission X] [--spread-bps N] [--json]
            [--report PATH] [--sweep JSON]
                                                          the strategy over historical bars, same code as live
@@ -37,7 +38,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--single-cycle", action="store_true", help="run one cycle now, then exit")
     parser.add_argument("--config", metavar="PATH", help="TOML settings file (default: config.toml if present)")
     commands = parser.add_subparsers(
-        dest="command", metavar="{history,login,check,strategies,download,backtest,status,sim-reset}"
+        dest="command", metavar="{history,login,check,strategies,download,backtest,status,sim-reset,report}"
     )
     history = commands.add_parser("history", help="show recent cycles from the metrics DB")
     history.add_argument("--last", type=int, default=20, metavar="N", help="how many cycles (default 20)")
@@ -57,6 +58,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     status.add_argument("--json", action="store_true", help="print JSON instead of a table")
     commands.add_parser("sim-reset", help="local mode: start the simulator's paper account afresh")
     add_backtest_parser(commands)
+    from bot.commands.report import add_report_parser
+
+    add_report_parser(commands)
     return parser.parse_args(argv)
 
 
@@ -125,6 +129,10 @@ def main(argv: list[str] | None = None) -> int:
             from bot.commands.status import run_status
 
             return run_status(settings, as_json=args.json)
+        if args.command == "report":
+            from bot.commands.report import run_report
+
+            return run_report(settings, args)
         if args.command == "sim-reset":
             from bot.commands.sim_reset import run_sim_reset
 

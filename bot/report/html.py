@@ -45,6 +45,8 @@ class ReportData:
     trades: Sequence[Trade] = ()
     prices: Mapping[str, tuple[Sequence[datetime], Sequence[float]]] = field(default_factory=dict)
     metrics: Mapping[str, Any] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)  # instrument -> the name shown (a symbol), if not its id
+    price_name: str = "close"  # what the price lines are: bar closes (backtest), the quote per cycle (live)
 
 
 def from_backtest(
@@ -80,7 +82,7 @@ def render_html(data: ReportData) -> str:
         subtitle=html.escape(data.subtitle),
         metrics=_metrics_table(data.metrics),
         chart=chart,
-        trades=_trades_table(data.trades),
+        trades=_trades_table(data.trades, data.labels),
     )
 
 
@@ -90,7 +92,11 @@ def _figure(data: ReportData) -> Any:
 
     names = list(data.prices)
     rows = 2 + len(names)
-    titles = ["Equity", "Drawdown (%)", *(f"{name}: close, entries ▲ and exits ▼" for name in names)]
+    titles = [
+        "Equity",
+        "Drawdown (%)",
+        *(f"{data.labels.get(name, name)}: {data.price_name}, entries ▲ and exits ▼" for name in names),
+    ]
     heights = [0.3, 0.15, *([0.55 / max(1, len(names))] * len(names))]
     fig = make_subplots(
         rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.04, subplot_titles=titles, row_heights=heights
@@ -112,7 +118,12 @@ def _figure(data: ReportData) -> Any:
         keep = thin(c)
         fig.add_trace(go.Scatter(x=t[keep], y=c[keep], name=name, line={"color": "#7f7f7f", "width": 1}), row, 1)
         mine = [tr for tr in data.trades if tr.instrument_id == name]
-        entries = [(tr.entry_time, tr.entry_price, f"{tr.side} entry {tr.amount}") for tr in mine]
+        first = bar_times[0] if bar_times else None  # a trade opened before the window: no entry marker
+        entries = [
+            (tr.entry_time, tr.entry_price, f"{tr.side} entry {tr.amount}")
+            for tr in mine
+            if first is None or tr.entry_time >= first
+        ]
         exits = [(tr.exit_time, tr.exit_price, f"{tr.side} exit, pnl {tr.pnl:,.2f}") for tr in mine if tr.exit_time]
         for points, symbol, color, label in (
             (entries, "triangle-up", "#2ca02c", "entry"),
@@ -174,7 +185,7 @@ def _metrics_table(metrics: Mapping[str, Any]) -> str:
     return f'<table class="metrics">{"".join(rows)}</table>'
 
 
-def _trades_table(trades: Sequence[Trade]) -> str:
+def _trades_table(trades: Sequence[Trade], labels: Mapping[str, str]) -> str:
     if not trades:
         return "<p>No trades.</p>"
     shown = list(trades)[-MAX_TRADE_ROWS:]
@@ -184,7 +195,8 @@ def _trades_table(trades: Sequence[Trade]) -> str:
     )
     body = "".join(
         "<tr>"
-        f"<td>{html.escape(t.instrument_id)}</td><td>{t.side}</td><td class=n>{t.amount}</td>"
+        f"<td>{html.escape(labels.get(t.instrument_id, t.instrument_id))}</td>"
+        f"<td>{t.side}</td><td class=n>{t.amount}</td>"
         f"<td>{_moment(t.entry_time)}</td><td class=n>{t.entry_price:.6g}</td>"
         f"<td>{_moment(t.exit_time) if t.exit_time else 'open'}</td><td class=n>{t.exit_price:.6g}</td>"
         f'<td class="n {"win" if t.pnl > 0 else "loss" if t.pnl < 0 else ""}">{t.pnl:,.2f}</td>'
