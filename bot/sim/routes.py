@@ -5,18 +5,27 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from bot.sim import orders, routes_audit, routes_chart, routes_port, routes_ref, routes_trade, working
+from bot.sim import (
+    orders,
+    routes_account,
+    routes_audit,
+    routes_chart,
+    routes_port,
+    routes_ref,
+    routes_trade,
+    working,
+)
 from bot.sim.core import SimCore
 from bot.sim.wire import Request, Response, error
 
 Handler = Callable[..., Response]
 
 _TABLE: list[tuple[str, str, Handler]] = [
-    ("GET", r"/port/v1/users/me", routes_port.users_me),
-    ("GET", r"/port/v1/clients/me", routes_port.clients_me),
-    ("GET", r"/port/v1/accounts/me", routes_port.accounts_me),
-    ("GET", r"/port/v1/accounts", routes_port.accounts_of_client),
-    ("GET", r"/port/v1/balances(?:/me)?", routes_port.balances),
+    ("GET", r"/port/v1/users/me", routes_account.users_me),
+    ("GET", r"/port/v1/clients/me", routes_account.clients_me),
+    ("GET", r"/port/v1/accounts/me", routes_account.accounts_me),
+    ("GET", r"/port/v1/accounts", routes_account.accounts_of_client),
+    ("GET", r"/port/v1/balances(?:/me)?", routes_account.balances),
     ("GET", r"/port/v1/positions(?:/me)?", routes_port.positions),
     ("GET", r"/port/v1/netpositions(?:/me)?", routes_port.net_positions),
     ("GET", r"/port/v1/orders/me", routes_port.orders_me),

@@ -1,4 +1,6 @@
-"""Portfolio service group (/port/v1): user, client, accounts, balances, positions, net positions, orders.
+"""Portfolio service group (/port/v1): positions, net positions, orders.
+
+User, client, accounts and balances are in `bot/sim/routes_account.py` (its `own_account` check is shared).
 
 Shapes follow the recorded samples (port_v1_*.json). Current prices of a position are the bid for a long and
 the ask for a short; P/L and exposure are converted to the account currency at the current mid. With a view lag
@@ -12,8 +14,8 @@ from typing import Any
 from bot.sim.book import Order, Position
 from bot.sim.config import iso
 from bot.sim.core import SimCore
+from bot.sim.routes_account import own_account
 from bot.sim.shapes import (
-    LEGAL_ASSET_TYPES,
     amount,
     correlation_key,
     display_and_format,
@@ -22,100 +24,9 @@ from bot.sim.shapes import (
     price,
     value_date,
 )
-from bot.sim.valuation import Marks, balance_body
+from bot.sim.valuation import Marks
 from bot.sim.wire import Request, Response, field_groups, model_state, not_found, num, ok, paged
 from bot.sim.working import OPEN, related_open
-
-
-def users_me(core: SimCore, req: Request) -> Response:
-    ident = core.identity
-    return ok(
-        {
-            "Active": True,
-            "ClientKey": ident.client_key,
-            "Culture": "en-US",
-            "Language": "en",
-            "LastLoginStatus": "Successful",
-            "LastLoginTime": iso(req.now - 3600, ms=True),
-            "LegalAssetTypes": LEGAL_ASSET_TYPES,
-            "MarketDataViaOpenApiTermsAccepted": True,
-            "Name": "Simulated Trader",
-            "TimeZoneId": 28,
-            "UserId": ident.client_id,
-            "UserKey": ident.user_key,
-        }
-    )
-
-
-def clients_me(core: SimCore, req: Request) -> Response:
-    ident = core.identity
-    return ok(
-        {
-            "AllowedNettingProfiles": ["FifoEndOfDay", "FifoRealTime"],
-            "AllowedTradingSessions": "Regular",
-            "ClientId": ident.client_id,
-            "ClientKey": ident.client_key,
-            "ContractOptionsTradingProfile": "None",
-            "CurrencyDecimals": 2,
-            "DefaultAccountId": ident.account_id,
-            "DefaultAccountKey": ident.account_key,
-            "DefaultCurrency": core.currency,
-            "ForceOpenDefaultValue": False,
-            "IsMarginTradingAllowed": True,
-            "IsVariationMarginEligible": False,
-            "LegalAssetTypes": LEGAL_ASSET_TYPES,
-            "LegalAssetTypesAreIndicative": False,
-            "MarginCalculationMethod": "Default",
-            "Name": "Simulated Trader",
-            "PositionNettingMethod": "FIFO",
-            "PositionNettingMode": "EndOfDay",
-            "PositionNettingProfile": "FifoEndOfDay",
-            "ReduceExposureOnly": False,
-            "SupportsAccountValueProtectionLimit": False,
-        }
-    )
-
-
-def accounts_me(core: SimCore, req: Request) -> Response:
-    ident = core.identity
-    account = {
-        "AccountGroupKey": ident.account_key,
-        "AccountId": ident.account_id,
-        "AccountKey": ident.account_key,
-        "AccountSubType": "None",
-        "AccountType": "Normal",
-        "Active": True,
-        "CanUseCashPositionsAsMarginCollateral": False,
-        "CfdBorrowingCostsActive": False,
-        "ClientId": ident.client_id,
-        "ClientKey": ident.client_key,
-        "CreationDate": "2024-01-02T09:00:00Z",
-        "Currency": core.currency,
-        "CurrencyDecimals": 2,
-        "DirectMarketAccess": False,
-        "FractionalOrderEnabled": False,
-        "IndividualMargining": False,
-        "IsCurrencyConversionAtSettlementTime": False,
-        "IsMarginTradingAllowed": True,
-        "IsShareable": False,
-        "IsTrialAccount": True,
-        "LegalAssetTypes": LEGAL_ASSET_TYPES,
-        "ManagementType": "Client",
-        "MarginCalculationMethod": "Default",
-        "MarginLendingEnabled": "None",
-        "PortfolioBasedMarginEnabled": False,
-        "Sharing": ["NoSharing"],
-        "SupportsAccountValueProtectionLimit": False,
-        "UseCashPositionsAsMarginCollateral": False,
-    }
-    return paged(req, [account])
-
-
-def accounts_of_client(core: SimCore, req: Request) -> Response:
-    """GET /port/v1/accounts?ClientKey=...: the client's accounts, as accounts/me."""
-    if not req.query.get("ClientKey"):
-        return model_state({"ClientKey": ["ClientKey is required"]})
-    return _own_account(core, req) or accounts_me(core, req)
 
 
 def _costs(core: SimCore, pos: Position, marks: Marks) -> dict[str, Any]:
@@ -143,22 +54,6 @@ def _costs(core: SimCore, pos: Position, marks: Marks) -> dict[str, Any]:
         "OpenCost": open_cost,
         "OpenCostInBaseCurrency": {**open_cost, "Commission": num(open_cost["Commission"] * rate)},
     }
-
-
-def _own_account(core: SimCore, req: Request) -> Response | None:
-    """404 when the query names another client or account."""
-    for name, mine in (("AccountKey", core.identity.account_key), ("ClientKey", core.identity.client_key)):
-        asked = req.query.get(name)
-        if asked and asked != mine:
-            return not_found(f"{name} {asked} is not known")
-    return None
-
-
-def balances(core: SimCore, req: Request) -> Response:
-    if req.path.rstrip("/").endswith("/balances") and not (req.query.get("AccountKey") or req.query.get("ClientKey")):
-        return model_state({"ClientKey": ["ClientKey or AccountKey is required"]})
-    groups = frozenset(field_groups(req, ()))
-    return _own_account(core, req) or ok(balance_body(core, req.now, groups))
 
 
 def _position_row(core: SimCore, pos: Position, marks: Marks, groups: set[str], orders: list[Order]) -> dict[str, Any]:
@@ -224,7 +119,7 @@ def _position_row(core: SimCore, pos: Position, marks: Marks, groups: set[str], 
 
 
 def positions(core: SimCore, req: Request) -> Response:
-    refused = _own_account(core, req)
+    refused = own_account(core, req)
     if refused:
         return refused
     _, held, orders = core.book.snapshot()
@@ -240,7 +135,7 @@ def positions(core: SimCore, req: Request) -> Response:
 
 
 def net_positions(core: SimCore, req: Request) -> Response:
-    refused = _own_account(core, req)
+    refused = own_account(core, req)
     if refused:
         return refused
     _, held, orders = core.book.snapshot()
@@ -329,7 +224,7 @@ def orders_of_client(core: SimCore, req: Request) -> Response:
     """GET /port/v1/orders?ClientKey=...: the same list as orders/me for the one client."""
     if not req.query.get("ClientKey"):
         return model_state({"ClientKey": ["ClientKey is required"]})
-    return _own_account(core, req) or orders_me(core, req)
+    return own_account(core, req) or orders_me(core, req)
 
 
 def order_of_client(core: SimCore, req: Request, client_key: str, order_id: str) -> Response:
