@@ -116,7 +116,8 @@ def _figure(data: ReportData) -> Any:
         t = _times(bar_times)
         c = np.asarray(closes, dtype=float)
         keep = thin(c)
-        fig.add_trace(go.Scatter(x=t[keep], y=c[keep], name=name, line={"color": "#7f7f7f", "width": 1}), row, 1)
+        shown = data.labels.get(name, name)
+        fig.add_trace(go.Scatter(x=t[keep], y=c[keep], name=shown, line={"color": "#7f7f7f", "width": 1}), row, 1)
         mine = [tr for tr in data.trades if tr.instrument_id == name]
         first = bar_times[0] if bar_times else None  # a trade opened before the window: no entry marker
         entries = [
@@ -134,7 +135,7 @@ def _figure(data: ReportData) -> Any:
                 marker = {"symbol": symbol, "color": color, "size": 9 if len(mine) <= 500 else 5}
                 fig.add_trace(
                     go.Scatter(
-                        x=list(x), y=list(y), mode="markers", name=f"{name} {label}", text=list(text), marker=marker
+                        x=list(x), y=list(y), mode="markers", name=f"{shown} {label}", text=list(text), marker=marker
                     ),
                     row,
                     1,

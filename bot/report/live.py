@@ -94,7 +94,7 @@ def from_live(history: LiveHistory, since: datetime, days: int) -> ReportData:
         trades=trades,
         prices=prices,
         metrics=metrics,
-        labels={iid: history.symbols[iid] for iid in prices if iid in history.symbols},
+        labels=dict(history.symbols),
         price_name="price per cycle",
     )
 
