@@ -29,7 +29,7 @@ DEFAULT_DAYS = 30
 DEFAULT_OUT = "data/report.html"
 
 
-def add_report_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_report_parser(commands: argparse._SubParsersAction) -> None:
     report = commands.add_parser("report", help="the live account's history as an offline HTML report")
     report.add_argument(
         "--days", type=int, default=DEFAULT_DAYS, metavar="N", help=f"days back from now (default {DEFAULT_DAYS})"

@@ -19,11 +19,12 @@ from bot.config import load_settings
 from bot.cycle import run_cycle
 from bot.store import OrderView
 from bot.store.records import CycleCounts
+from bot.wiring import Context
 
 EURUSD, GBPUSD = "FxSpot:21", "FxSpot:31"
 
 
-def trade_on_sim(sim, make_ctx, clock) -> object:
+def trade_on_sim(sim, make_ctx, clock) -> Context:
     """EURUSD bought, risen 1 %, sold (a closed winning trade); GBPUSD bought and still held (an open trade)."""
     sim.control.script_cross(EURUSD, "up")
     ctx = make_ctx()
@@ -85,6 +86,7 @@ def test_report_of_live_history_shows_equity_trades_markers_and_metrics(sim, mak
     buy, sell, gbp = placed(ctx)
     assert (buy.side, sell.side, gbp.instrument_id) == ("BUY", "SELL", GBPUSD)
     assert sell.realized_pnl is not None and gbp.fill_price is not None and buy.fill_price is not None
+    assert sell.fill_price is not None and buy.filled_at is not None
     cycles = list(reversed(ctx.store.history(last=10)))
     target = tmp_path / "out" / "live.html"
 
@@ -94,7 +96,9 @@ def test_report_of_live_history_shows_equity_trades_markers_and_metrics(sim, mak
     assert "<script src=" not in page  # one offline file
 
     charts = traces(page)
-    assert charts["equity"]["y"] == [float(c.total_value) for c in cycles]  # the account value of every cycle
+    values = [c.total_value for c in cycles]
+    assert None not in values
+    assert charts["equity"]["y"] == [float(v or 0) for v in values]  # the account value of every cycle
     assert charts["equity"]["x"] == [c.started_at[:19] for c in cycles]
     assert max(charts["drawdown"]["y"]) == 0 and min(charts["drawdown"]["y"]) < 0
     assert "EURUSD: price per cycle, entries" in page and "GBPUSD: price per cycle, entries" in page
@@ -105,7 +109,7 @@ def test_report_of_live_history_shows_equity_trades_markers_and_metrics(sim, mak
     assert len(charts["EURUSD"]["y"]) == len(cycles)  # the price each cycle recorded
 
     metrics = dict(cells(page, "metrics"))
-    first, last = cycles[0].total_value, cycles[-1].total_value
+    first, last = values[0] or Decimal(1), values[-1] or Decimal(1)
     assert metrics["start value"] == f"{first:,.2f}" and metrics["end value"] == f"{last:,.2f}"
     assert metrics["total return"] == f"{(float(last) / float(first) - 1) * 100:,.2f} %"
     assert metrics["trades"] == "2" and metrics["win rate"] == "100.00 %"
