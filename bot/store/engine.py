@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import CursorResult, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
@@ -164,3 +164,11 @@ def translate_errors(url: URL, action: str) -> Iterator[None]:
         if password:
             message = message.replace(str(password), "***")
         raise StoreError(message) from exc
+
+
+def new_id(result: CursorResult[Any]) -> int:
+    """The primary key an INSERT of one row generated."""
+    key = result.inserted_primary_key
+    if key is None:  # only for statements that are not a single-row INSERT
+        raise StoreError("the database returned no id for the new row")
+    return int(key[0])

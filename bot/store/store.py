@@ -3,6 +3,10 @@
 The cycle writes through it (start, signals, orders, finish); the CLI and health checks read from it.
 Every SQLAlchemy, DBAPI or file-system failure comes out as `StoreError` naming what could not be done;
 the caller decides what that means (DESIGN.md §1: log loudly, send no order whose row was not written).
+
+This module holds the connection handling, the schema upgrade, the cycle, baseline and event writes and the
+history reads; the other tables' methods come from mixins: signals and orders (`order_rows.py`), order legs
+(`legs.py`), backtests (`backtests.py`), fills and P&L (`pnl.py`).
 """
 
 from __future__ import annotations
@@ -10,13 +14,13 @@ from __future__ import annotations
 import json
 import os
 import socket
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Self
 
-from sqlalchemy import Connection, CursorResult, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock, SystemClock
@@ -24,24 +28,28 @@ from bot.domain.statuses import CycleStatus
 from bot.errors import StoreError
 from bot.store import queries
 from bot.store.backtests import BacktestStore
-from bot.store.engine import DEFAULT_BUSY_TIMEOUT_MS, make_engine, parse_url, safe_url, sqlite_file, translate_errors
+from bot.store.engine import (
+    DEFAULT_BUSY_TIMEOUT_MS,
+    make_engine,
+    new_id,
+    parse_url,
+    safe_url,
+    sqlite_file,
+    translate_errors,
+)
 from bot.store.file_watch import FileWatch
 from bot.store.legs import LegStore
-from bot.store.models import cycles, day_baselines, events, orders, signals, to_decimal
+from bot.store.models import cycles, day_baselines, events, to_decimal
+from bot.store.order_rows import OrderStore
 from bot.store.paths import project_root
 from bot.store.pnl import PnlStore
 from bot.store.records import (
     FINAL_CYCLE_STATUSES,
     INTERRUPTED,
-    ORDER_STATUSES,
-    SIDES,
-    SIGNAL_VALUES,
     CycleCounts,
     CycleView,
     DaySummary,
-    OrderRecord,
     OrderView,
-    SignalRecord,
     SignalView,
     checked,
     iso,
@@ -49,23 +57,8 @@ from bot.store.records import (
     plain,
 )
 
-# Fields `update_order` may change; anything else is a programming error.
-ORDER_UPDATABLE = frozenset(
-    {
-        "status",
-        "order_id",
-        "precheck_result",
-        "estimated_cost",
-        "error_code",
-        "error_message",
-        "request_id",
-        "external_reference",
-        "duration",
-    }
-)
 
-
-class Store(LegStore, BacktestStore, PnlStore):
+class Store(OrderStore, LegStore, BacktestStore, PnlStore):
     """The metrics database. Build one per process (`build_context`), `dispose()` it on shutdown."""
 
     def __init__(
@@ -154,7 +147,7 @@ class Store(LegStore, BacktestStore, PnlStore):
             "host_pid": f"{self._host}:{os.getpid()}",
         }
         with self._write("start a cycle") as conn:
-            return _new_id(conn.execute(insert(cycles).values(values)))
+            return new_id(conn.execute(insert(cycles).values(values)))
 
     def finish_cycle(
         self,
@@ -204,101 +197,6 @@ class Store(LegStore, BacktestStore, PnlStore):
         query = query.values(status=CycleStatus.ERROR.value, error=INTERRUPTED, finished_at=iso(now))
         with self._write("mark interrupted cycles") as conn:
             return int(conn.execute(query).rowcount or 0)
-
-    # -- signals and orders -----------------------------------------------------------------------------
-
-    def add_signals(self, cycle_id: int, records: Sequence[SignalRecord]) -> None:
-        """All of one cycle's signal rows in one transaction."""
-        rows = [
-            {
-                "cycle_id": cycle_id,
-                "instrument_id": r.instrument_id,
-                "symbol": r.symbol,
-                "signal": checked(r.signal, SIGNAL_VALUES, "signal"),
-                "price": None if r.price is None else float(r.price),
-                "reason": r.reason,
-                "bar_time": iso(r.bar_time),
-            }
-            for r in records
-        ]
-        if not rows:
-            return
-        with self._write(f"record {len(rows)} signals of cycle {cycle_id}") as conn:
-            conn.execute(insert(signals), rows)
-
-    def add_order(self, cycle_id: int, record: OrderRecord) -> int:
-        """Record an order before anything is sent; returns the row id for `update_order`."""
-        created = iso(record.created_at or self._clock.now())
-        values = {
-            "cycle_id": cycle_id,
-            "instrument_id": record.instrument_id,
-            "symbol": record.symbol,
-            "side": checked(record.side, SIDES, "side"),
-            "amount": to_decimal(record.amount),
-            "order_type": plain(record.order_type),
-            "duration": None if record.duration is None else plain(record.duration),
-            "status": checked(record.status, ORDER_STATUSES, "order status"),
-            "precheck_result": record.precheck_result,
-            "estimated_cost": None if record.estimated_cost is None else to_decimal(record.estimated_cost),
-            "order_id": record.order_id,
-            "external_reference": record.external_reference,
-            "request_id": record.request_id,
-            "error_code": record.error_code,
-            "error_message": record.error_message,
-            "signal_bar_time": iso(record.signal_bar_time),
-            "opening": bool(record.opening),
-            "created_at": created,
-            "updated_at": created,
-        }
-        with self._write(f"record an order for {record.instrument_id}") as conn:
-            return _new_id(conn.execute(insert(orders).values(values)))
-
-    def update_order(self, row_id: int, **fields: Any) -> None:
-        """Change an order row (status, order_id, precheck_result, estimated_cost, error_code, ...).
-
-        `updated_at` is set to now, or to the `updated_at=` datetime given.
-        """
-        moment = fields.pop("updated_at", None)
-        unknown = set(fields) - ORDER_UPDATABLE
-        if unknown:
-            raise ValueError(f"update_order cannot change {sorted(unknown)}")
-        values: dict[str, Any] = dict(fields)
-        if "status" in values:
-            values["status"] = checked(values["status"], ORDER_STATUSES, "order status")
-        if values.get("estimated_cost") is not None:
-            values["estimated_cost"] = to_decimal(values["estimated_cost"])
-        if values.get("duration") is not None:
-            values["duration"] = plain(values["duration"])
-        values["updated_at"] = iso(moment or self._clock.now())
-        with self._write(f"update order row {row_id}") as conn:
-            if not conn.execute(update(orders).where(orders.c.id == row_id).values(values)).rowcount:
-                raise StoreError(f"metrics DB {self.url}: no order row {row_id} to update")
-
-    def signal_already_acted(self, instrument_id: str, side: str, signal_bar_time: datetime | str) -> bool:
-        """True when an order for this instrument, side and signal bar is `placed` or `pending`.
-
-        `pending` counts because its outcome at Saxo is not known yet (reconciliation settles it); dry-run
-        `prechecked`, `rejected`, `blocked` and `failed` rows do not stop a later cycle from acting.
-        """
-        query = queries.acted(instrument_id, plain(side), iso(signal_bar_time))
-        with self._read("look up earlier orders for this signal") as conn:
-            return conn.execute(query).first() is not None
-
-    def instruments_with_pending_orders(self) -> set[str]:
-        """Instrument ids with a `pending` order: its outcome at Saxo is not known, so nothing new is sent."""
-        with self._read("look up instruments with pending orders") as conn:
-            return set(conn.execute(queries.pending_instruments()).scalars())
-
-    def orders_needing_reconciliation(
-        self,
-        limit: int = 200,
-        *,
-        since: datetime | None = None,
-    ) -> list[OrderView]:
-        """Newest `pending` or `failed` rows with an external reference: Saxo may know more than we do."""
-        query = queries.to_reconcile(limit, iso(since))
-        with self._read("list orders to reconcile") as conn:
-            return [OrderView.from_row(row) for row in conn.execute(query).mappings()]
 
     # -- day baselines and events -----------------------------------------------------------------------
 
@@ -391,11 +289,3 @@ class Store(LegStore, BacktestStore, PnlStore):
                 end_day = parse_iso(iso(now) or "").date()
             rows = conn.execute(queries.daily(end_day, days)).mappings()
             return [DaySummary.from_row(row) for row in rows]
-
-
-def _new_id(result: CursorResult[Any]) -> int:
-    """The primary key an INSERT of one row generated."""
-    key = result.inserted_primary_key
-    if key is None:  # only for statements that are not a single-row INSERT
-        raise StoreError("the database returned no id for the new row")
-    return int(key[0])
