@@ -19,7 +19,7 @@ from bot.backtest.result import Trade
 from bot.report.html import ReportData
 from bot.store.live import LiveFill, LiveHistory
 
-MIN_CAGR_SPAN = timedelta(days=30)  # under this the CAGR is shown as '-'
+MIN_CAGR_SPAN = timedelta(days=7)  # under a week of history the CAGR is shown as "-" (the default window is 30 days)
 
 
 @dataclass

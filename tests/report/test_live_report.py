@@ -137,8 +137,12 @@ def test_days_keeps_only_the_window(sim, make_ctx, clock, tmp_path, capsys) -> N
 
     assert report(clock, "--days", "5", "--out", str(target)) == 0
     assert traces(target.read_text())["equity"]["y"] == [950, 1000]
+    assert dict(cells(target.read_text(), "metrics"))["CAGR"] == "-"  # under a week: no annual figure
     assert report(clock, "--days", "30", "--out", str(target)) == 0
-    assert traces(target.read_text())["equity"]["y"] == [900, 950, 1000]
+    page = target.read_text()
+    assert traces(page)["equity"]["y"] == [900, 950, 1000]
+    years = (timedelta(days=10) - timedelta(hours=1)) / timedelta(days=365.25)
+    assert dict(cells(page, "metrics"))["CAGR"] == f"{((1000 / 900) ** (1 / years) - 1) * 100:,.2f} %"
     assert report(clock, "--out", str(target)) == 0  # 30 by default
     assert traces(target.read_text())["equity"]["y"] == [900, 950, 1000]
     assert report(clock, "--days", "1", "--out", str(target)) == 0
