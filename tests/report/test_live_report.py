@@ -188,3 +188,35 @@ def test_without_plotly_exit_2_naming_the_extra(bot_env, tmp_path, capsys, monke
     err = capsys.readouterr().err
     assert "plotly is not installed" in err and ".[report]" in err
     assert not (tmp_path / "bot.db").exists()
+
+
+def test_trades_pair_like_a_netted_position() -> None:
+    """Adds average the entry; a partial close is its own trade; a reversal closes and opens the rest; a filled stop
+    closes too; what stays open is valued at the last price."""
+    from datetime import UTC, datetime
+
+    from bot.report.live import pair_trades
+    from bot.store.live import LiveFill
+
+    def at(minute: int) -> datetime:
+        return datetime(2026, 1, 7, 16, minute, tzinfo=UTC)
+
+    def fill(minute: int, side: str, amount: str, price: str, kind: str = "order", iid: str = EURUSD) -> LiveFill:
+        return LiveFill(iid, side, Decimal(amount), Decimal(price), at(minute), kind)
+
+    fills = [
+        fill(0, "BUY", "10", "1"),
+        fill(1, "BUY", "10", "2"),  # long 20 at 1.5
+        fill(2, "SELL", "5", "3"),  # closes 5: +7.5
+        fill(3, "SELL", "25", "2"),  # closes 15: +7.5, opens a short of 10 at 2
+        fill(4, "BUY", "10", "1.5", kind="stop_loss"),  # the short's stop: +5
+        fill(5, "SELL", "4", "10", iid=GBPUSD),  # still open: valued at 9
+    ]
+    trades = pair_trades(fills, {GBPUSD: 9.0})
+    summary = [(t.instrument_id, t.side, t.amount, t.entry_price, t.exit_time, t.exit_price, t.pnl) for t in trades]
+    assert summary == [
+        (EURUSD, "long", Decimal(5), 1.5, at(2), 3.0, 7.5),
+        (EURUSD, "long", Decimal(15), 1.5, at(3), 2.0, 7.5),
+        (EURUSD, "short", Decimal(10), 2.0, at(4), 1.5, 5.0),
+        (GBPUSD, "short", Decimal(4), 10.0, None, 9.0, 4.0),
+    ]
