@@ -12,6 +12,7 @@
       dispose
 
     retention.prune(store, before)   DB_RETENTION_DAYS: old cycles (with signals) and events, in short batches
+    live.read_live_history(store, since, until)   `report`: account values, prices per cycle, every fill (read-only)
 
 Every database failure is raised as `bot.errors.StoreError`. Every string written passes `bot.log.redact`
 (an engine hook in engine.py), and a SQLite file is created owner-only (0600).
