@@ -4,63 +4,51 @@ The cycle job is stored by textual reference with a fixed id and re-registered a
 coalesce, max_instances=1 and a misfire grace of a fraction of the interval mean a stale cycle never
 trades and missed cycles are logged, not replayed. SIGINT/SIGTERM stop new cycles, end every wait of the
 running one (no further order is sent), and shut everything down; a second signal exits at once (130).
+
+The jobs and their settings are registered by jobs/schedule.py; the job store's engine is made by
+bot/ops/jobstore.py (both re-exported here). This module builds the scheduler and runs the start-up sequence.
 """
 
 from __future__ import annotations
 
-from contextlib import ExitStack, suppress
-from datetime import UTC, datetime
-from typing import Any
+from contextlib import ExitStack
+from datetime import UTC
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, EVENT_SCHEDULER_STARTED
 from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.blocking import BlockingScheduler
 from loguru import logger
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
 from bot.config import Settings
-from bot.hours.triggers import build_trigger, describe_trigger
-from bot.ops.jobstore import RETRY_SECONDS, ResilientJobStore
+from bot.ops.jobstore import RETRY_SECONDS, ResilientJobStore, jobstore_engine
 from bot.ops.lock import instance_lock
 from bot.ops.observe import start_health_server
 from bot.ops.stopping import stop_on_signals
 from bot.saxo.budget import budget_warnings
 from bot.wiring import CYCLE_JOB_ID
-from jobs import retention, runtime
+from jobs import runtime
 from jobs.events import on_job_event, report_missed_runs
+from jobs.schedule import (
+    HEARTBEAT_JOB_ID,
+    HEARTBEAT_SECONDS,
+    TOKEN_JOB_ID,
+    TOKEN_REFRESH_SECONDS,
+    misfire_grace_seconds,
+    register_jobs,
+)
 
-HEARTBEAT_JOB_ID = "heartbeat"
-HEARTBEAT_SECONDS = 300
-TOKEN_JOB_ID = "token_refresh"
-TOKEN_REFRESH_SECONDS = 60
-
-
-def misfire_grace_seconds(interval_seconds: float) -> int:
-    """A quarter of the interval (at least 1 s): later than that, a cycle is stale and is skipped."""
-    return max(1, int(interval_seconds / 4))
-
-
-def jobstore_engine(url: str) -> Engine:
-    """The job store's own engine; SQLite gets WAL and a busy timeout (the store writes on every run)."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
-    if parsed.database and parsed.database != ":memory:":
-        from bot.log import private_file
-
-        private_file(parsed.database)  # 0600 in a 0700 folder, like the metrics DB (-wal/-shm follow)
-    engine = create_engine(url, connect_args={"timeout": 10, "check_same_thread": False})
-
-    @event.listens_for(engine, "connect")
-    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
-        cursor.close()
-
-    return engine
+__all__ = [
+    "HEARTBEAT_JOB_ID",
+    "HEARTBEAT_SECONDS",
+    "TOKEN_JOB_ID",
+    "TOKEN_REFRESH_SECONDS",
+    "build_scheduler",
+    "jobstore_engine",
+    "misfire_grace_seconds",
+    "register_jobs",
+    "run_scheduler",
+]
 
 
 def build_scheduler(settings: Settings, engine: Engine, executor: ThreadPoolExecutor) -> BlockingScheduler:
@@ -72,58 +60,6 @@ def build_scheduler(settings: Settings, engine: Engine, executor: ThreadPoolExec
         executors={"default": executor},
         job_defaults={"coalesce": True, "max_instances": 1},
     )
-
-
-def register_jobs(scheduler: BlockingScheduler, settings: Settings, now: datetime) -> None:
-    mode = settings.trading_hours_mode
-    window = settings.fixed_window() if mode == "fixed" else None
-    trigger = build_trigger(mode, interval_seconds=settings.cycle_interval_seconds, window=window)
-    first: dict[str, Any] = {"next_run_time": now} if mode != "fixed" else {}
-    scheduler.add_job(
-        "jobs.trading_cycle:run",
-        trigger=trigger,
-        id=CYCLE_JOB_ID,
-        name="trading cycle",
-        replace_existing=True,
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=misfire_grace_seconds(settings.cycle_interval_seconds),
-        **first,
-    )
-    scheduler.add_job(
-        "jobs.trading_cycle:heartbeat",
-        trigger="interval",
-        seconds=HEARTBEAT_SECONDS,
-        id=HEARTBEAT_JOB_ID,
-        name="heartbeat",
-        replace_existing=True,
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=60,
-    )
-    if settings.saxo_auth_mode == "oauth" and settings.saxo_env != "local":
-        scheduler.add_job(
-            "jobs.trading_cycle:refresh_token",
-            trigger="interval",
-            seconds=TOKEN_REFRESH_SECONDS,
-            id=TOKEN_JOB_ID,
-            name="token refresh",
-            replace_existing=True,
-            coalesce=True,
-            max_instances=1,
-            misfire_grace_time=30,
-        )
-    else:
-        with suppress(JobLookupError):
-            scheduler.remove_job(TOKEN_JOB_ID)
-    retention.register(scheduler, settings, now)  # at start-up, then daily (DB_RETENTION_DAYS)
-    logger.info("trading cycle scheduled {}", describe_trigger(trigger))
-    if window is not None and not window.is_open(now)[0]:
-        logger.info(
-            "outside trading hours now ({}); next window opens {}",
-            window.is_open(now)[1],
-            window.next_open(now).isoformat(),
-        )
 
 
 def run_scheduler(settings: Settings) -> int:

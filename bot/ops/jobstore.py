@@ -6,6 +6,8 @@ traceback. Here a write the database refuses is kept in memory and written at th
 read, so the store never hands out a stale next run time); a read that fails is one short warning, and
 the scheduler tries again a few seconds later. The process keeps running and goes on with its cycles once
 the database answers again. Only database errors are absorbed; anything else is still a bug and raises.
+
+`jobstore_engine` makes the store's own engine (SQLite: WAL and a busy timeout, the file owner-only).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from apscheduler.job import Job
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from loguru import logger
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 
 from bot.clock import SystemClock
@@ -147,3 +151,24 @@ class ResilientJobStore(SQLAlchemyJobStore):
         if self._failing:
             logger.info("job store {} available again", safe_url(self.engine.url))
         self._failing = False
+
+
+def jobstore_engine(url: str) -> Engine:
+    """The job store's own engine; SQLite gets WAL and a busy timeout (the store writes on every run)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    if parsed.database and parsed.database != ":memory:":
+        from bot.log import private_file
+
+        private_file(parsed.database)  # 0600 in a 0700 folder, like the metrics DB (-wal/-shm follow)
+    engine = create_engine(url, connect_args={"timeout": 10, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+    return engine
