@@ -14,6 +14,8 @@ re-sent blind: the order is looked up (lookup.py, on the whole order). Not found
 `pending` order, nothing new is sent for it (recorded `blocked`, OrderPending).
 An order that cannot be sent within `SEND_DEADLINE` seconds of its turn (a rate limit that resets later) is
 stale: it is recorded `failed` (Stale), never sent late, and the next cycle decides afresh.
+
+`OrderResult` and `ExecutionReport`, what it hands back, are in results.py (re-exported here).
 """
 
 from __future__ import annotations
@@ -21,10 +23,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
-from datetime import datetime
-from decimal import Decimal
-from typing import TYPE_CHECKING, TypedDict, Unpack
+from typing import TYPE_CHECKING, Unpack
 
 from loguru import logger
 
@@ -46,7 +45,10 @@ from bot.execution.gateway import OrderGateway
 from bot.execution.legs import cancel_before_close, record_legs
 from bot.execution.lookup import SentOrder, find
 from bot.execution.planner import bar_key
+from bot.execution.results import ExecutionReport, OrderResult, RowFields
 from bot.saxo.ratelimit import ORDER_MAX_WAIT
+
+__all__ = ["CLOSE_NOT_PLACED", "SEND_DEADLINE", "ExecutionReport", "OrderExecutor", "OrderResult"]
 
 if TYPE_CHECKING:
     from loguru import Logger
@@ -58,37 +60,6 @@ if TYPE_CHECKING:
 # refuses to hold an order longer, the same figure).
 SEND_DEADLINE = ORDER_MAX_WAIT
 CLOSE_NOT_PLACED = "CloseNotPlaced"  # the opening part of a split reversal, not sent: its close was not placed
-
-
-class _RowFields(TypedDict, total=False):
-    """What `_finish` may change on an order row besides its status (a subset of Store.update_order's fields)."""
-
-    order_id: str | None
-    error_code: str | None
-    error_message: str | None
-    precheck_result: str | None
-    estimated_cost: Decimal | None
-
-
-@dataclass
-class OrderResult:
-    intent: OrderIntent
-    row_id: int
-    status: OrderStatus
-    order_id: str | None = None
-    error_code: str | None = None
-    error_message: str | None = None
-    estimated_cost: Decimal | None = None
-    written_at: datetime | None = None  # when its row was written (the order cannot be older)
-
-
-@dataclass
-class ExecutionReport:
-    results: list[OrderResult] = field(default_factory=list)
-    store_failed: str | None = None  # set when the DB could not be written: no further order was sent
-
-    def count(self, status: OrderStatus) -> int:
-        return sum(1 for r in self.results if r.status == status)
 
 
 class OrderExecutor:
@@ -384,7 +355,7 @@ class OrderExecutor:
         log.warning("order found at Saxo: {}", trace.where)
         record_legs(self.store, result.row_id, result.intent, trace.order_id or "", self.clock.now())
 
-    def _finish(self, result: OrderResult, status: OrderStatus, **fields: Unpack[_RowFields]) -> None:
+    def _finish(self, result: OrderResult, status: OrderStatus, **fields: Unpack[RowFields]) -> None:
         result.status = status
         result.order_id = fields.get("order_id", result.order_id)
         result.error_code = fields.get("error_code", result.error_code)
