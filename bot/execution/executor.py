@@ -51,10 +51,12 @@ from bot.saxo.ratelimit import ORDER_MAX_WAIT
 __all__ = ["CLOSE_NOT_PLACED", "SEND_DEADLINE", "ExecutionReport", "OrderExecutor", "OrderResult"]
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from loguru import Logger
 
     from bot.saxo.orderlog import OrderTrace
-    from bot.store import Store
+    from bot.store import OrderRecord, Store
 
 # Seconds: an order not sent this long after its turn came is stale and never sent late (the client's rate budget
 # refuses to hold an order longer, the same figure).
@@ -121,55 +123,18 @@ class OrderExecutor:
     # ---- steps ---------------------------------------------------------------------------------
 
     def _write_ahead(self, cycle_id: int, intent: OrderIntent) -> OrderResult:
-        from bot.store import OrderRecord
-
         now = self.clock.now()
-        row_id = self.store.add_order(
-            cycle_id,
-            OrderRecord(
-                instrument_id=intent.instrument_id,
-                symbol=intent.item.symbol,
-                side=intent.side.value,
-                amount=intent.amount,
-                order_type="Market" if intent.limit_price is None else "Limit",
-                duration=intent.duration.value,
-                status=OrderStatus.PENDING,
-                external_reference=intent.external_reference,
-                request_id=intent.request_id,
-                signal_bar_time=bar_key(intent.signal_bar_time) or None,
-                opening=intent.opening,
-                created_at=now,
-            ),
-        )
+        row_id = self.store.add_order(cycle_id, _row(intent, OrderStatus.PENDING, now))
         return OrderResult(intent, row_id, OrderStatus.PENDING, written_at=now)
 
     def _write_blocked(self, cycle_id: int, intent: OrderIntent) -> OrderResult:
         """An earlier order on this instrument has an unknown outcome: sending now could double the position."""
-        from bot.store import OrderRecord
-
         message = (
             "not sent: an earlier order on this instrument is pending (its outcome at Saxo is not known yet); "
             "decided afresh once Saxo shows it or the look-up grace period ends"
         )
-        row_id = self.store.add_order(
-            cycle_id,
-            OrderRecord(
-                instrument_id=intent.instrument_id,
-                symbol=intent.item.symbol,
-                side=intent.side.value,
-                amount=intent.amount,
-                order_type="Market" if intent.limit_price is None else "Limit",
-                duration=intent.duration.value,
-                status=OrderStatus.BLOCKED,
-                external_reference=intent.external_reference,
-                request_id=intent.request_id,
-                signal_bar_time=bar_key(intent.signal_bar_time) or None,
-                opening=intent.opening,
-                error_code="OrderPending",
-                error_message=message,
-                created_at=self.clock.now(),
-            ),
-        )
+        row = _row(intent, OrderStatus.BLOCKED, self.clock.now(), error_code="OrderPending", error_message=message)
+        row_id = self.store.add_order(cycle_id, row)
         logger.bind(instrument=intent.instrument_id, phase="place").warning("{}", message)
         return OrderResult(intent, row_id, OrderStatus.BLOCKED, error_code="OrderPending", error_message=message)
 
@@ -364,3 +329,31 @@ class OrderExecutor:
         if cost is not None:
             result.estimated_cost = cost
         self.store.update_order(result.row_id, status=status, **fields)
+
+
+def _row(
+    intent: OrderIntent,
+    status: OrderStatus,
+    now: datetime,
+    error_code: str | None = None,
+    error_message: str | None = None,
+) -> OrderRecord:
+    """The orders row of an intent, as first written (write-ahead `pending`, or `blocked` before any send)."""
+    from bot.store import OrderRecord
+
+    return OrderRecord(
+        instrument_id=intent.instrument_id,
+        symbol=intent.item.symbol,
+        side=intent.side.value,
+        amount=intent.amount,
+        order_type="Market" if intent.limit_price is None else "Limit",
+        duration=intent.duration.value,
+        status=status,
+        external_reference=intent.external_reference,
+        request_id=intent.request_id,
+        signal_bar_time=bar_key(intent.signal_bar_time) or None,
+        opening=intent.opening,
+        error_code=error_code,
+        error_message=error_message,
+        created_at=now,
+    )

@@ -144,26 +144,25 @@ def _untrack(conn: Any) -> None:
             guard.conn = None
 
 
-class _TrackedHTTPPool(HTTPConnectionPool):
+class _Tracked:
+    """Pool mix-in: note which connection the current thread's attempt holds, so the watchdog can shut it."""
+
     def _get_conn(self, timeout: float | None = None) -> Any:
-        conn = super()._get_conn(timeout)
+        conn = super()._get_conn(timeout)  # type: ignore[misc]
         _track(conn)
         return conn
 
     def _put_conn(self, conn: Any) -> None:
         _untrack(conn)
-        super()._put_conn(conn)
+        super()._put_conn(conn)  # type: ignore[misc]
 
 
-class _TrackedHTTPSPool(HTTPSConnectionPool):
-    def _get_conn(self, timeout: float | None = None) -> Any:
-        conn = super()._get_conn(timeout)
-        _track(conn)
-        return conn
+class _TrackedHTTPPool(_Tracked, HTTPConnectionPool):
+    pass
 
-    def _put_conn(self, conn: Any) -> None:
-        _untrack(conn)
-        super()._put_conn(conn)
+
+class _TrackedHTTPSPool(_Tracked, HTTPSConnectionPool):
+    pass
 
 
 class DeadlineAdapter(HTTPAdapter):
