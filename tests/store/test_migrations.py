@@ -207,15 +207,17 @@ def test_upgrade_from_the_previous_head_keeps_rows_and_adds_the_money_columns(st
         conn.execute(
             text(
                 "INSERT INTO cycles (started_at, status, dry_run, total_value) "
-                "VALUES ('2026-11-24T14:30:00.000Z', 'ok', 0, '1000.5')"
-            )
+                "VALUES ('2026-11-24T14:30:00.000Z', 'ok', :no, '1000.5')"
+            ),
+            {"no": False},  # a bound boolean: PostgreSQL has no integer-to-boolean cast here
         )
         conn.execute(
             text(
                 "INSERT INTO orders (cycle_id, instrument_id, side, amount, order_type, status, opening, created_at, "
-                "updated_at) VALUES (1, 'FxSpot:21', 'BUY', '10000', 'Market', 'placed', 1, "
+                "updated_at) VALUES (1, 'FxSpot:21', 'BUY', '10000', 'Market', 'placed', :yes, "
                 "'2026-11-24T14:30:01.000Z', '2026-11-24T14:30:01.000Z')"
-            )
+            ),
+            {"yes": True},
         )
     store.migrate()
     assert current_revision(store.engine) == HEAD
