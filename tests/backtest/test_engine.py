@@ -180,6 +180,26 @@ def test_the_daily_loss_limit_halts_opening_orders_for_the_rest_of_the_day() -> 
     assert len(off.fills) == 3
 
 
+def test_a_bar_with_only_closing_orders_does_not_value_every_open_position(monkeypatch) -> None:
+    """check_orders approves closes as they are, so valuing each held position (a cost per instrument) is skipped;
+    the closes still fill."""
+    from bot.backtest.engine import _Risk
+
+    valued: list[str] = []
+    unit = _Risk.unit
+    monkeypatch.setattr(_Risk, "unit", lambda self, iid: valued.append(iid) or unit(self, iid))
+    series = {EURUSD.id: flat_bars(6, 1.1), STOCK.id: flat_bars(6, 100)}
+    script = {(EURUSD.id, at(1)): BUY, (STOCK.id, at(1)): BUY, (EURUSD.id, at(3)): SELL, (STOCK.id, at(3)): SELL}
+    result = run_backtest(scripted(script), [EURUSD, STOCK], series, config())
+    assert [(f.instrument_id, f.side, f.time) for f in result.fills] == [
+        (EURUSD.id, Side.BUY, at(2)),
+        (STOCK.id, Side.BUY, at(2)),
+        (EURUSD.id, Side.SELL, at(4)),
+        (STOCK.id, Side.SELL, at(4)),
+    ]
+    assert sorted(valued) == sorted([EURUSD.id, STOCK.id])  # the opening bar only
+
+
 def test_instruments_step_together_and_an_order_waits_for_its_own_next_bar() -> None:
     eurusd = flat_bars(6, 1.1)
     aapl = [b for b in flat_bars(6, 100) if b.time not in (at(2), at(3))]  # a gap in one instrument
