@@ -334,7 +334,8 @@ def _timeline(
         # every instrument has a bar at every time (FX pairs, one exchange's stocks): no merging needed
         first = bisect_left(times, start) if start is not None else 0
         # each step's ((0, i), (1, i), ...) made by zip at C speed rather than a tuple built per step in Python
-        columns = [zip(repeat(k), range(first, len(times)), strict=False) for k in range(len(bars))]
+        index = list(range(first, len(times)))  # one int object per step, shared by every instrument's pair
+        columns = [zip(repeat(k), index, strict=False) for k in range(len(bars))]
         return list(zip(times[first:], zip(*columns, strict=True), strict=True))
     by_time: dict[datetime, list[tuple[int, int]]] = {}
     for k, series in enumerate(bars):
