@@ -110,7 +110,7 @@ def test_postgres_unreachable_without_leaking_the_password() -> None:
     store = Store(url)
     try:
         assert "s3cret-pw" not in repr(store) and "***" in store.url
-        for call in (store.ping, store.migrate, store.history, lambda: store.day_baseline("2026-11-24")):
+        for call in (store.migrate, store.history, lambda: store.day_baseline("2026-11-24")):
             with pytest.raises(StoreError) as caught:
                 call()
             assert "s3cret-pw" not in str(caught.value)
