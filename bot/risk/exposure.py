@@ -17,12 +17,13 @@ FX_TYPES = frozenset({"FxSpot", "FxCrypto", "FxForwards"})
 
 def unit_value(item: WatchItem, price: float, account_currency: str, instrument_currency: str = "") -> Decimal:
     """Account-currency value of one unit of `item` at `price` (an estimate; see module docstring)."""
-    value = Decimal(str(price))
-    if item.asset_type in FX_TYPES:
-        pair = item.symbol.split(":")[0].upper()
-        base, quote = pair[:3], pair[3:6]
-        if account_currency and base == account_currency.upper():
-            return Decimal(1)
-        if account_currency and quote == account_currency.upper():
-            return value
-    return value
+    return Decimal(str(price)) if worth_its_price(item, account_currency) else Decimal(1)
+
+
+def worth_its_price(item: WatchItem, account_currency: str) -> bool:
+    """True when one unit of `item` is worth its price in the account currency, False when it is worth 1 (an FX
+    pair whose base currency is the account's). Fixed per instrument: a backtest asks once, not on every bar."""
+    if item.asset_type in FX_TYPES and account_currency:
+        base = item.symbol.split(":")[0].upper()[:3]
+        return base != account_currency.upper()
+    return True

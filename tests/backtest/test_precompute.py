@@ -82,6 +82,20 @@ def test_a_precompute_that_fails_falls_back_to_the_window_and_counts_errors_per_
     assert "boom" in (result.first_error or "")
 
 
+def test_a_precompute_of_the_wrong_shape_is_not_indexed_past_its_end() -> None:
+    def two_dimensional(arrays, params):
+        close = arrays["close"]
+        return {"fast": np.stack([close, close]), "slow": close}
+
+    loaded = load_strategy("ma_crossover", {"fast": 2, "slow": 4})
+    odd = LoadedStrategy(replace(MA, precompute=two_dimensional), loaded.params)
+    result = run_backtest(odd, [EURUSD], {EURUSD.id: random_bars(200)}, BacktestConfig())
+    # not used as a whole-history array: each bar's decide recomputes over its window, as live, and fails there
+    assert result.trades == []
+    assert result.strategy_errors == 200 - 4  # the first bars hold before reading any indicator
+    assert "IndexError" in (result.first_error or "")
+
+
 def test_indicators_index_the_snapshot_bars_from_their_offset() -> None:
     ind = Indicators({"x": [0.0, 1.0, 2.0, 3.0, 4.0]}, offset=2, length=3)
     assert ind.at("x", 0) == 2.0

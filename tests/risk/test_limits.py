@@ -8,6 +8,7 @@ import pytest
 
 from bot.domain import Balance, Duration, OrderIntent, Position, RiskRule, Side, WatchItem
 from bot.risk import Portfolio, RiskLimits, check_orders, daily_loss_breach, unit_value
+from bot.risk.exposure import worth_its_price
 
 EURUSD = WatchItem("FxSpot", 21, "EURUSD", Decimal(10000))
 GBPUSD = WatchItem("FxSpot", 31, "GBPUSD", Decimal(10000))
@@ -138,6 +139,14 @@ def test_unit_value_estimates() -> None:
     assert unit_value(EURUSD, 1.1, "USD") == Decimal("1.1")
     assert unit_value(WatchItem("FxSpot", 42, "USDJPY"), 150.0, "USD") == Decimal(1)
     assert unit_value(AAPL, 200.5, "USD") == Decimal("200.5")
+
+
+@pytest.mark.parametrize("account", ["USD", "EUR", "JPY", ""])
+@pytest.mark.parametrize("item", [EURUSD, WatchItem("FxSpot", 42, "USDJPY"), WatchItem("FxCrypto", 7, "BTCUSD"), AAPL])
+def test_worth_its_price_is_the_rule_unit_value_applies(item: WatchItem, account: str) -> None:
+    # the backtest asks worth_its_price once per instrument and values positions from it on every order
+    expected = unit_value(item, 1.2345, account)
+    assert (Decimal("1.2345") if worth_its_price(item, account) else Decimal(1)) == expected
 
 
 @pytest.mark.parametrize(
