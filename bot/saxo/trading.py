@@ -218,8 +218,9 @@ def cancel_answer(body: Any, order_ids: Sequence[str]) -> dict[str, str | None]:
 
 def fates_from_activities(rows: list[Any], order_ids: Sequence[str]) -> dict[str, OrderFate]:
     """The newest order-log entry of each of `order_ids` (`/cs/v1/audit/orderactivities` Data[]) as an OrderFate:
-    `Fill`/`FinalFill` -> filled at ExecutionPrice (else AveragePrice, else Price), `Cancelled`/`Expired`/
-    `DoneForDay` -> ended, anything else -> working. Orders the log does not show are left out."""
+    `Fill`/`FinalFill` -> filled at AveragePrice (over all the order's fills; ExecutionPrice is the last part's
+    alone, so it is the fallback, then Price), `Cancelled`/`Expired`/`DoneForDay` -> ended, anything else ->
+    working. Orders the log does not show are left out."""
     wanted = set(order_ids)
     newest: dict[str, dict[str, Any]] = {}
     for entry in rows:
@@ -235,7 +236,7 @@ def fates_from_activities(rows: list[Any], order_ids: Sequence[str]) -> dict[str
     for order_id, row in newest.items():
         status = opt_str(row, "Status") or ""
         if status in ("Fill", "FinalFill"):
-            price = next((p for k in ("ExecutionPrice", "AveragePrice", "Price") if (p := opt_decimal(row, k))), None)
+            price = next((p for k in ("AveragePrice", "ExecutionPrice", "Price") if (p := opt_decimal(row, k))), None)
             fates[order_id] = OrderFate(order_id, "filled", price, req_time(row, "ActivityTime"))
         elif status in ("Cancelled", "Expired", "DoneForDay"):
             fates[order_id] = OrderFate(order_id, "ended", None, req_time(row, "ActivityTime"))

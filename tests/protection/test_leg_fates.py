@@ -19,7 +19,7 @@ def entry(order_id: str, status: str, log_id: int, **more: object) -> dict[str, 
     }
 
 
-def test_the_recorded_sample_reads_as_filled_at_its_execution_price() -> None:
+def test_the_recorded_sample_reads_as_filled_at_its_average_price() -> None:
     rows = recorded("cs_v1_audit_orderactivities")["Data"]
     [fate] = fates_from_activities(rows, ["1000001"]).values()
     assert (fate.state, fate.price) == ("filled", Decimal("99.9"))
@@ -34,6 +34,8 @@ def test_the_newest_entry_decides_and_only_the_asked_orders_count() -> None:
         entry("X9", "FinalFill", 7, ExecutionPrice=2.0),
     ]
     fates = fates_from_activities(list(reversed(rows)), ["S1", "T1", "W1"])
-    assert (fates["S1"].state, fates["S1"].price) == ("filled", Decimal("1.0715"))
+    # AveragePrice covers every part of an order filled in parts; ExecutionPrice is the last part's alone
+    assert (fates["S1"].state, fates["S1"].price) == ("filled", Decimal("1.0716"))
+    assert fates_from_activities(rows, ["X9"])["X9"].price == Decimal("2.0")  # no AveragePrice: the execution's
     assert fates["T1"].state == "ended"
     assert set(fates) == {"S1", "T1"}  # W1 not in the log yet; X9 not asked
