@@ -326,6 +326,8 @@ class _Risk:
         portfolio = self.broker.portfolio(equity, units, day_start)
         verdict = check_orders(intents, portfolio, self.config.limits, units)
         result.blocked += len(verdict.blocked)
+        for blocked in verdict.blocked:
+            result.blocked_by[blocked.rule] = result.blocked_by.get(blocked.rule, 0) + 1
         return [(self.position_of[intent.instrument_id], intent) for intent in verdict.approved]
 
 

@@ -127,6 +127,7 @@ class BacktestResult:
     unfilled: list[OrderIntent] = field(default_factory=list)  # decided on the last bar: no next open to fill at
     signals: int = 0  # BUY/SELL decisions
     blocked: int = 0  # orders the risk limits blocked
+    blocked_by: dict[str, int] = field(default_factory=dict)  # the same, by RiskRule
     strategy_errors: int = 0  # decide() raised (that instrument's bar is skipped, as live)
     first_error: str | None = None
     protection_note: str | None = None  # stop-loss / take-profit exits, and bars that reached both (stop first)

@@ -109,6 +109,13 @@ def test_the_summary_and_trades_table(env, tmp_path: Path, capsys) -> None:
     assert "2024-01-02 09:04:00" in row and " 11.50575 " in row and " 10.49475 " in row  # half of 10 bp each way
 
 
+def test_the_summary_names_the_risk_limit_that_blocked_orders(env, tmp_path: Path, capsys) -> None:
+    data = write_csv(tmp_path / "bars")
+    code, out, _ = backtest(capsys, "--data", str(data), "--cash", "10")  # one share of ~10 is 100% of 10
+    assert code == 0
+    assert "blocked by risk limits 1 (MAX_EXPOSURE_PCT_PER_ASSET_TYPE 1)," in out
+
+
 def test_from_and_to_select_bars_and_earlier_bars_warm_the_strategy_up(env, tmp_path: Path, capsys) -> None:
     data = write_csv(tmp_path / "bars")
     code, out, _ = backtest(capsys, "--data", str(data), "--from", "2024-01-02T09:03:00Z", "--json")

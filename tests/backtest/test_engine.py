@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from bot.backtest import BacktestConfig, run_backtest
-from bot.domain import Decision, InstrumentRules, Side, Signal, Snapshot
+from bot.domain import Decision, InstrumentRules, RiskRule, Side, Signal, Snapshot
 from bot.risk import RiskLimits
 from tests.backtest.support import AAPL, EURUSD, at, bars_from, flat_bars, scripted, strategy_of
 
@@ -158,6 +158,7 @@ def test_the_risk_limits_see_all_orders_of_one_bar_together_in_watchlist_order()
     result = run_backtest(strategy, items, series, config(limits=limits))
     assert [f.instrument_id for f in result.fills] == [EURUSD.id]
     assert result.blocked == 1
+    assert result.blocked_by == {RiskRule.MAX_OPEN_POSITIONS: 1}  # the summary names the setting to look at
 
 
 def test_exposure_limit_blocks_an_order_worth_more_than_the_share_of_equity() -> None:
@@ -165,6 +166,7 @@ def test_exposure_limit_blocks_an_order_worth_more_than_the_share_of_equity() ->
     limits = RiskLimits(20, 10, Decimal(50), Decimal(0))
     result = run_backtest(strategy, [STOCK], {STOCK.id: flat_bars(4, 100)}, config(cash=1500.0, limits=limits))
     assert result.fills == [] and result.blocked == 1  # 10 x 100 is 66% of 1500
+    assert result.blocked_by == {RiskRule.MAX_EXPOSURE_PCT_PER_ASSET_TYPE: 1}
     result = run_backtest(strategy, [STOCK], {STOCK.id: flat_bars(4, 100)}, config(cash=2500.0, limits=limits))
     assert len(result.fills) == 1  # 40%
 
