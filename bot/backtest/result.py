@@ -132,6 +132,23 @@ class BacktestResult:
     first_error: str | None = None
     protection_note: str | None = None  # stop-loss / take-profit exits, and bars that reached both (stop first)
 
+    def activity(self) -> list[str]:
+        """What happened besides the trades, as the summary and the report say it: signals, fills, orders the risk
+        limits blocked (by rule: the setting to look at), stop/take-profit exits, strategy errors."""
+        blocked = ", ".join(
+            f"{rule} {n}" for rule, n in sorted(self.blocked_by.items(), key=lambda kv: (-kv[1], kv[0]))
+        )
+        lines = [
+            f"signals {self.signals}, fills {len(self.fills)}, blocked by risk limits {self.blocked}"
+            + (f" ({blocked})" if blocked else "")
+            + f", decided on the last bar (not filled) {len(self.unfilled)}"
+        ]
+        if self.protection_note:
+            lines.append(self.protection_note)
+        if self.strategy_errors:
+            lines.append(f"strategy errors {self.strategy_errors} (first: {self.first_error})")
+        return lines
+
     def to_dict(self) -> dict[str, Any]:
         """The `--json` object of DESIGN §6d, exactly its keys."""
         return {

@@ -199,15 +199,9 @@ def render(result: BacktestResult, horizon: int, instruments: int) -> str:
         f"profit factor    {_num(m.profit_factor)}",
         f"exposure         {_pct(m.exposure_pct)}",
         "",
-        f"signals {result.signals}, fills {len(result.fills)}, blocked by risk limits {result.blocked}"
-        + (f" ({_by_rule(result.blocked_by)})" if result.blocked_by else "")
-        + f", decided on the last bar (not filled) {len(result.unfilled)}",
+        *result.activity(),
+        "",
     ]
-    if result.protection_note:
-        lines.append(result.protection_note)
-    if result.strategy_errors:
-        lines.append(f"strategy errors {result.strategy_errors} (first: {result.first_error})")
-    lines.append("")
     if not result.trades:
         lines.append("no trades")
         return "\n".join(lines)
@@ -243,8 +237,3 @@ def _pct(value: float | None) -> str:
 
 def _num(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
-
-
-def _by_rule(counts: dict[str, int]) -> str:
-    """`MAX_EXPOSURE_PCT_PER_ASSET_TYPE 12, MAX_OPEN_POSITIONS 3`: the setting to look at first, most often first."""
-    return ", ".join(f"{rule} {n}" for rule, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))

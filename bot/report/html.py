@@ -47,6 +47,7 @@ class ReportData:
     metrics: Mapping[str, Any] = field(default_factory=dict)
     labels: Mapping[str, str] = field(default_factory=dict)  # instrument -> the name shown (a symbol), if not its id
     price_name: str = "close"  # what the price lines are: bar closes (backtest), the quote per cycle (live)
+    notes: Sequence[str] = ()  # lines under the title: what happened besides the trades
 
 
 def from_backtest(
@@ -62,6 +63,7 @@ def from_backtest(
         trades=result.trades,
         prices=prices,
         metrics=result.metrics.to_dict(),
+        notes=result.activity(),
     )
 
 
@@ -80,6 +82,7 @@ def render_html(data: ReportData) -> str:
     return PAGE.format(
         title=html.escape(data.title),
         subtitle=html.escape(data.subtitle),
+        notes="".join(f'<p class="sub">{html.escape(line)}</p>' for line in data.notes),
         metrics=_metrics_table(data.metrics),
         chart=chart,
         trades=_trades_table(data.trades, data.labels),
@@ -235,7 +238,7 @@ th, td {{ border-bottom: 1px solid #e5e5e5; padding: 3px 10px; text-align: left;
 .trades thead th {{ position: sticky; top: 0; background: #f6f6f6; }}
 .win {{ color: #1a7f37; }} .loss {{ color: #c62828; }}
 </style></head><body>
-<h1>{title}</h1><p class="sub">{subtitle}</p>
+<h1>{title}</h1><p class="sub">{subtitle}</p>{notes}
 <h2>Metrics</h2>{metrics}
 <h2>Charts</h2>{chart}
 <h2>Trades</h2>{trades}

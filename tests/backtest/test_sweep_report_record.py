@@ -119,6 +119,7 @@ def test_the_report_is_one_offline_html_file_with_the_charts_and_tables(env, tmp
         assert title in page
     assert "<th>total return</th><td class=n>-0.01 %</td>" in page
     assert "2024-01-02 09:04" in page and "2024-01-02 09:07" in page  # the trade's entry and exit in the table
+    assert '<p class="sub">signals ' in page and "blocked by risk limits 0," in page  # the summary's activity line
 
 
 def test_report_without_plotly_exits_2_naming_report(env, tmp_path, capsys, monkeypatch) -> None:
