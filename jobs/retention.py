@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 from apscheduler.jobstores.base import JobLookupError
 from loguru import logger
 
-from bot.errors import StopRequested, StoreError
 from jobs import runtime
 
 if TYPE_CHECKING:
@@ -51,21 +50,10 @@ def register(scheduler: BaseScheduler, settings: Settings, now: datetime) -> Non
 
 def run() -> str:
     """Prune cycles, signals and events older than DB_RETENTION_DAYS; returns what was done, for the log."""
-    from bot.store.retention import prune
+    from bot.store.retention import prune_expired
 
     ctx = runtime.current()
     days = ctx.settings.db_retention_days
-    if days <= 0 or ctx.stop.is_set():
-        return "off" if days <= 0 else "stopping"
-    cutoff = ctx.clock.now() - timedelta(days=days)
-    try:
-        pruned = prune(ctx.store, cutoff, sleep=ctx.clock.sleep)
-    except StopRequested:
-        logger.info("metrics DB retention: stopped between batches; the next run goes on")
-        return "stopped"
-    except StoreError as exc:
-        logger.error("metrics DB retention failed (next run tries again): {}", exc)
-        return "error"
-    if pruned.batches:
-        logger.info("metrics DB retention ({} days): deleted {}", days, pruned)
-    return str(pruned)
+    if days > 0 and ctx.stop.is_set():
+        return "stopping"
+    return prune_expired(ctx.store, days, ctx.clock.now(), ctx.clock.sleep)

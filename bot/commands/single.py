@@ -14,6 +14,7 @@ from bot.domain import CycleStatus
 from bot.notify.hooks import after_cycle
 from bot.ops.lock import instance_lock
 from bot.ops.stopping import stop_on_signals
+from bot.store.retention import prune_expired
 from bot.wiring import build_context
 
 
@@ -40,6 +41,8 @@ def run_single_cycle(settings: Settings) -> int:
                 result = run_cycle(ctx)
                 after_cycle(ctx, result)  # notifications go out when ctx closes
                 print(render(ctx, result), flush=True)
+                if not ctx.stop.is_set():  # run from cron, no scheduler's daily job does it: after the cycle
+                    prune_expired(ctx.store, settings.db_retention_days, ctx.clock.now(), ctx.clock.sleep)
             finally:
                 ctx.close()
     if ctx.stop.is_set():

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from loguru import logger
 from sqlalchemy import Select, delete, exists, func, select
 
 from bot.domain.statuses import CycleStatus
+from bot.errors import StopRequested, StoreError
 from bot.store.engine import translate_errors
 from bot.store.models import cycles, events, orders, signals
 from bot.store.records import iso
@@ -87,6 +89,25 @@ def prune(
         last = ids[-1]
         between_batches()
     return Pruned(**done)
+
+
+def prune_expired(store: Store, days: int, now: datetime, sleep: Callable[[float], None]) -> str:
+    """One retention pass (DB_RETENTION_DAYS=`days`, 0 = off), for the daily job and after a `--single-cycle`.
+    Never raises: a DB failure is logged and the next pass tries again; a stop request ends it between batches
+    (each batch is committed, so nothing is half done). Returns what was done, for the log."""
+    if days <= 0:
+        return "off"
+    try:
+        pruned = prune(store, now - timedelta(days=days), sleep=sleep)
+    except StopRequested:
+        logger.info("metrics DB retention: stopped between batches; the next run goes on")
+        return "stopped"
+    except StoreError as exc:
+        logger.error("metrics DB retention failed (next run tries again): {}", exc)
+        return "error"
+    if pruned.batches:
+        logger.info("metrics DB retention ({} days): deleted {}", days, pruned)
+    return str(pruned)
 
 
 def _prunable(after_id: int, upper: int, cutoff: str | None, limit: int) -> Select[Any]:

@@ -248,3 +248,33 @@ def test_a_single_cycle_leaves_only_owner_only_files_in_data(tmp_path: Path, mon
     assert "data/bot.db" in files and "data/bot.log" in files
     assert mode(data) == 0o700
     assert {name: m for name, m in files.items() if m & 0o077} == {}
+
+
+def test_a_single_cycle_prunes_what_is_older_than_the_retention(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run from cron, `--single-cycle` is the only process: it applies DB_RETENTION_DAYS after its cycle."""
+    from datetime import UTC, datetime
+
+    import main
+    from bot.store import CycleCounts, Store
+
+    for name in ("SAXO_ENV", "SAXO_ACCESS_TOKEN", "SAXO_APP_KEY", "SAXO_BASE_URL", "DATABASE_URL", "JOBSTORE_URL",
+                 "LOG_FILE", "KILL_SWITCH_FILE", "SAXO_TOKEN_FILE", "WATCHLIST", "DRY_RUN"):  # fmt: skip
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DB_RETENTION_DAYS", "90")
+    try:
+        assert main.main(["--single-cycle", "--dry-run"]) == 0  # creates the DB
+        with Store(f"sqlite:///{tmp_path / 'data' / 'bot.db'}") as store:
+            old = datetime(2001, 1, 1, tzinfo=UTC)  # older than 90 days at any wall-clock time this test runs
+            cycle = store.start_cycle(started_at=old, dry_run=True, hours_mode="always", instruments=1)
+            store.finish_cycle(cycle, finished_at=old, status="ok", counts=CycleCounts())
+            assert len(store.history(10)) == 2
+        assert main.main(["--single-cycle", "--dry-run"]) == 0
+    finally:
+        configure_logging("INFO", None)  # close the file sink main opened
+    with Store(f"sqlite:///{tmp_path / 'data' / 'bot.db'}") as store:
+        kept = store.history(10)
+    assert len(kept) == 2 and cycle not in {c.id for c in kept}  # the two runs' cycles stay, the 2001 one is gone
+    assert "metrics DB retention (90 days): deleted 1 cycles" in (tmp_path / "data" / "bot.log").read_text()
