@@ -88,7 +88,7 @@ def open_store(settings: Settings, clock: Clock | None = None) -> Store:
     """The metrics DB, upgraded to the latest schema."""
     from bot.store import Store
 
-    store = Store(settings.database_url, clock=clock)
+    store = Store(settings.database_url, clock=clock, bot=settings.jobstore_table)
     store.migrate()
     return store
 

@@ -151,6 +151,7 @@ class OrderRow(Base):
     fill_price: Mapped[Decimal | None] = mapped_column(ExactDecimal)  # from Saxo's order log, a cycle later
     filled_at: Mapped[str | None] = mapped_column(Text)
     realized_pnl: Mapped[Decimal | None] = mapped_column(ExactDecimal)  # of a close, average cost (bot/store/pnl.py)
+    bot: Mapped[str | None] = mapped_column(Text)  # the writing bot's JOBSTORE_TABLE; NULL before 0006_order_bot
 
     __table_args__ = (
         Index("ix_orders_cycle_id", "cycle_id"),

@@ -53,6 +53,7 @@ class OrderStore:
     """Methods `Store` gains for signals and orders; relies on its `_write`/`_read` transactions and clock."""
 
     _clock: Clock
+    bot: str | None = None  # whose order rows the checks read (Store sets it); None: every row
 
     @property
     def url(self) -> str:  # pragma: no cover - Store's
@@ -88,6 +89,7 @@ class OrderStore:
         created = iso(record.created_at or self._clock.now())
         values = {
             "cycle_id": cycle_id,
+            "bot": self.bot,
             "instrument_id": record.instrument_id,
             "symbol": record.symbol,
             "side": checked(record.side, SIDES, "side"),
@@ -137,14 +139,14 @@ class OrderStore:
         `pending` counts because its outcome at Saxo is not known yet (reconciliation settles it); dry-run
         `prechecked`, `rejected`, `blocked` and `failed` rows do not stop a later cycle from acting.
         """
-        query = queries.acted(instrument_id, plain(side), iso(signal_bar_time))
+        query = queries.acted(instrument_id, plain(side), iso(signal_bar_time), self.bot)
         with self._read("look up earlier orders for this signal") as conn:
             return conn.execute(query).first() is not None
 
     def instruments_with_pending_orders(self) -> set[str]:
         """Instrument ids with a `pending` order: its outcome at Saxo is not known, so nothing new is sent."""
         with self._read("look up instruments with pending orders") as conn:
-            return set(conn.execute(queries.pending_instruments()).scalars())
+            return set(conn.execute(queries.pending_instruments(self.bot)).scalars())
 
     def orders_needing_reconciliation(
         self,
@@ -153,6 +155,6 @@ class OrderStore:
         since: datetime | None = None,
     ) -> list[OrderView]:
         """Newest `pending` or `failed` rows with an external reference: Saxo may know more than we do."""
-        query = queries.to_reconcile(limit, iso(since))
+        query = queries.to_reconcile(limit, iso(since), self.bot)
         with self._read("list orders to reconcile") as conn:
             return [OrderView.from_row(row) for row in conn.execute(query).mappings()]

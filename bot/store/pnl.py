@@ -27,6 +27,7 @@ from sqlalchemy import Connection, select, update
 
 from bot.domain.statuses import OrderStatus
 from bot.store.models import cycles, day_baselines, order_legs, orders, to_decimal
+from bot.store.queries import of_bot
 from bot.store.records import OrderView, _View, iso
 
 FILL_LOOKBACK = timedelta(days=7)  # Saxo's order log is read this far back for fills (reconcile.LOOKBACK)
@@ -78,7 +79,10 @@ class DayPnl(_View):
 
 
 class PnlStore:
-    """Methods `Store` gains for fills and P&L; relies on its `_write`/`_read` transactions."""
+    """Methods `Store` gains for fills and P&L; relies on its `_write`/`_read` transactions. Fills are settled
+    and P&L replayed over this bot's orders (`bot`), not those of other bots sharing the DB on other accounts."""
+
+    bot: str | None = None
 
     def _write(self, action: str) -> AbstractContextManager[Connection]:  # pragma: no cover - Store's
         raise NotImplementedError
@@ -96,6 +100,7 @@ class PnlStore:
                 orders.c.fill_price.is_(None),
                 orders.c.error_code.is_(None),
                 orders.c.created_at >= iso(now - FILL_LOOKBACK),
+                of_bot(self.bot),
             )
             .order_by(orders.c.id.desc())
             .limit(limit)
@@ -124,7 +129,7 @@ class PnlStore:
         changed = 0
         with self._write("compute realised P&L") as conn:
             for iid in instrument_ids:
-                fills = _fills(conn, iid, now)
+                fills = _fills(conn, iid, now, self.bot)
                 if fills is None:
                     continue
                 changed += _write_realised(conn, average_cost(fills))
@@ -133,7 +138,10 @@ class PnlStore:
     def instruments_awaiting_pnl(self) -> set[str]:
         """Instruments with a filled stop / take-profit whose realised P&L is not worked out yet."""
         query = select(order_legs.c.instrument_id).where(
-            order_legs.c.status == "filled", order_legs.c.fill_price.is_not(None), order_legs.c.realized_pnl.is_(None)
+            order_legs.c.status == "filled",
+            order_legs.c.fill_price.is_not(None),
+            order_legs.c.realized_pnl.is_(None),
+            order_legs.c.order_row_id.in_(select(orders.c.id).where(of_bot(self.bot))),
         )
         with self._read("list filled related orders without P&L") as conn:
             return set(conn.execute(query.distinct()).scalars())
@@ -170,8 +178,9 @@ class PnlStore:
         return out
 
 
-def _fills(conn: Connection, iid: str, now: datetime) -> list[Fill] | None:
-    """The instrument's fills in order, or None while a recent placed order's fill is still unknown."""
+def _fills(conn: Connection, iid: str, now: datetime, bot: str | None) -> list[Fill] | None:
+    """The instrument's fills by `bot`'s orders and their legs, in order, or None while a recent placed order's
+    fill is still unknown."""
     from bot.domain import equivalent_ids
 
     ids = equivalent_ids(iid)
@@ -181,6 +190,7 @@ def _fills(conn: Connection, iid: str, now: datetime) -> list[Fill] | None:
             orders.c.instrument_id.in_(ids),
             orders.c.status == OrderStatus.PLACED.value,
             (orders.c.error_code.is_(None)) | (orders.c.error_code != NOT_FILLED),
+            of_bot(bot),
         )
         .order_by(orders.c.created_at, orders.c.id)
     ).all()
@@ -200,6 +210,7 @@ def _fills(conn: Connection, iid: str, now: datetime) -> list[Fill] | None:
             order_legs.c.instrument_id.in_(ids),
             order_legs.c.status == "filled",
             order_legs.c.fill_price.is_not(None),
+            order_legs.c.order_row_id.in_(select(orders.c.id).where(of_bot(bot))),
         )
     ).all()
     for leg_id, side, amount, price, noticed in legs:

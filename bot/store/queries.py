@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import ColumnElement, Select, case, func, or_, select, true
 
 from bot.domain.statuses import CycleStatus, OrderStatus
 from bot.store.models import cycles, orders, signals
@@ -38,7 +38,13 @@ def orders_of(cycle_id: int) -> Select[Any]:
     return select(orders).where(orders.c.cycle_id == cycle_id).order_by(orders.c.id)
 
 
-def acted(instrument_id: str, side: str, signal_bar_time: str | None) -> Select[Any]:
+def of_bot(bot: str | None) -> ColumnElement[bool]:
+    """Order rows of `bot` (its JOBSTORE_TABLE), and rows written before orders said whose they were; every row
+    when `bot` is None. Bots sharing one metrics DB must not block, or settle, each other's orders."""
+    return true() if bot is None else or_(orders.c.bot == bot, orders.c.bot.is_(None))
+
+
+def acted(instrument_id: str, side: str, signal_bar_time: str | None, bot: str | None = None) -> Select[Any]:
     return (
         select(orders.c.id)
         .where(
@@ -46,20 +52,23 @@ def acted(instrument_id: str, side: str, signal_bar_time: str | None) -> Select[
             orders.c.side == side,
             orders.c.signal_bar_time == signal_bar_time,
             orders.c.status.in_(ACTED_STATUSES),
+            of_bot(bot),
         )
         .limit(1)
     )
 
 
-def pending_instruments() -> Select[Any]:
+def pending_instruments(bot: str | None = None) -> Select[Any]:
     """Instruments with an order whose outcome is not known yet (few rows: uses the status index)."""
-    return select(orders.c.instrument_id).where(orders.c.status == OrderStatus.PENDING.value).distinct()
+    pending = orders.c.status == OrderStatus.PENDING.value
+    return select(orders.c.instrument_id).where(pending, of_bot(bot)).distinct()
 
 
-def to_reconcile(limit: int, since: str | None) -> Select[Any]:
+def to_reconcile(limit: int, since: str | None, bot: str | None = None) -> Select[Any]:
     query = select(orders).where(
         orders.c.status.in_((OrderStatus.PENDING.value, OrderStatus.FAILED.value)),
         orders.c.external_reference.is_not(None),
+        of_bot(bot),
     )
     if since is not None:
         query = query.where(orders.c.created_at >= since)

@@ -68,7 +68,11 @@ class Store(OrderStore, LegStore, BacktestStore, PnlStore):
         echo: bool = False,
         busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
         clock: Clock | None = None,
+        bot: str | None = None,
     ) -> None:
+        """`bot`: the bot's identity (JOBSTORE_TABLE) written on its order rows; the duplicate-order checks and
+        reconciliation then read its own rows only (and rows from before orders said whose they were)."""
+        self.bot = bot
         self._url = parse_url(url)
         self._clock = clock or SystemClock()  # only for a row whose time the caller left out
         self.engine = make_engine(self._url, echo=echo, busy_timeout_ms=busy_timeout_ms)

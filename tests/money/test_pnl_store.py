@@ -151,3 +151,20 @@ def test_daily_pnl_per_trading_day(store: Store) -> None:
         "pnl": "-11",
         "realized_pnl": "0",
     }
+
+
+def test_bots_sharing_the_db_settle_and_realise_their_own_orders_only(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    with Store(url, bot="jobs_a") as a, Store(url, bot="jobs_b") as b:
+        a.migrate()
+        c = cycle(a, DAY1, "1000")
+        a_buy = order(a, c, "BUY", "5", DAY1, "1")
+        b_buy = order(b, c, "BUY", "5", DAY1 + timedelta(minutes=1), "2")  # another account, the same instrument
+        a_sell = order(a, c, "SELL", "5", DAY1 + timedelta(minutes=2), "3")
+        assert [o.order_id for o in b.orders_without_fill(DAY1)] == ["2"]  # only its own go to its Saxo account
+        a.record_fill(a_buy, D("100"), DAY1, DAY1)
+        a.record_fill(a_sell, D("110"), DAY1, DAY1)
+        assert a.update_realized_pnl(["Stock:211"], DAY1) == 1  # b's unknown fill does not hold a's P&L back
+        b.record_fill(b_buy, D("90"), DAY1, DAY1)
+        b.update_realized_pnl(["Stock:211"], DAY1)
+        assert realised(a, c) == [None, None, D(50)]  # a's sell closes a's buy at 100, not an average with b's 90

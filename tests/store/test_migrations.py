@@ -20,7 +20,7 @@ from bot.store.migrate import alembic_config, project_root
 from bot.store.models import Base
 from tests.store.alembic_helpers import current_revision, downgrade, head_revision
 
-HEAD = "0005_account_values"  # the newest revision: bump with each new one
+HEAD = "0006_order_bot"  # the newest revision: bump with each new one
 OUR_TABLES = {"cycles", "signals", "orders", "order_legs", "day_baselines", "events"}
 
 
