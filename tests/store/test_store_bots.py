@@ -65,3 +65,16 @@ def test_rows_from_before_the_bot_column_count_for_every_bot(store: Store, bots:
 def test_the_bots_identity_is_its_job_store_table(make_ctx) -> None:
     ctx = make_ctx(dry_run=True, jobstore_table="jobs_fx")
     assert ctx.store.bot == "jobs_fx"
+
+
+def test_a_bots_working_stops_are_its_own(bots: tuple[Store, Store]) -> None:
+    """Bot B closing EURUSD must not try to cancel bot A's stop (at another account), nor count it as its own."""
+    from bot.store.legs import LegRecord
+
+    fx, stocks = bots
+    entry = pending_buy(fx, "fx-1", status="placed")
+    fx.add_legs(entry, "FxSpot:21", [LegRecord("stop_loss", "S1", "SELL", Decimal(10000), Decimal("1.09"))], T0)
+    assert [leg.order_id for leg in fx.working_legs("FxSpot:21")] == ["S1"]
+    assert fx.known_leg_ids() == {"S1"}
+    assert stocks.working_legs("FxSpot:21") == [] and stocks.working_legs() == []
+    assert stocks.known_leg_ids() == set()
