@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from bot.store.models import order_legs, orders, to_decimal
-from bot.store.queries import of_bot
+from bot.store.queries import legs_of_bot
 from bot.store.records import OrderView, _View, iso
 
 LEG_STATUSES = frozenset({"working", "filled", "cancelled", "gone", "rejected"})
@@ -107,12 +107,9 @@ class LegStore:
         with self._write(f"update related order {leg_id}") as conn:
             conn.execute(update(order_legs).where(order_legs.c.id == leg_id).values(values))
 
-    def _own_legs(self) -> Any:
-        return order_legs.c.order_row_id.in_(select(orders.c.id).where(of_bot(self.bot)))
-
     def working_legs(self, instrument_id: str | None = None) -> list[LegView]:
         """Legs recorded `working` (all instruments, or one), oldest first."""
-        query = select(order_legs).where(order_legs.c.status == "working", self._own_legs())
+        query = select(order_legs).where(order_legs.c.status == "working", legs_of_bot(self.bot))
         if instrument_id is not None:
             query = query.where(order_legs.c.instrument_id == instrument_id)
         with self._read("list working related orders") as conn:
@@ -125,7 +122,7 @@ class LegStore:
 
     def known_leg_ids(self) -> set[str]:
         """Every leg OrderId the bot recorded (whatever its status): how a working order is known to be ours."""
-        query = select(order_legs.c.order_id).where(order_legs.c.order_id.is_not(None), self._own_legs())
+        query = select(order_legs.c.order_id).where(order_legs.c.order_id.is_not(None), legs_of_bot(self.bot))
         with self._read("list recorded related orders") as conn:
             return set(conn.execute(query).scalars())
 

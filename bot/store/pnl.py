@@ -27,7 +27,7 @@ from sqlalchemy import Connection, select, update
 
 from bot.domain.statuses import OrderStatus
 from bot.store.models import cycles, day_baselines, order_legs, orders, to_decimal
-from bot.store.queries import of_bot
+from bot.store.queries import legs_of_bot, of_bot
 from bot.store.records import OrderView, _View, iso
 
 FILL_LOOKBACK = timedelta(days=7)  # Saxo's order log is read this far back for fills (reconcile.LOOKBACK)
@@ -141,7 +141,7 @@ class PnlStore:
             order_legs.c.status == "filled",
             order_legs.c.fill_price.is_not(None),
             order_legs.c.realized_pnl.is_(None),
-            order_legs.c.order_row_id.in_(select(orders.c.id).where(of_bot(self.bot))),
+            legs_of_bot(self.bot),
         )
         with self._read("list filled related orders without P&L") as conn:
             return set(conn.execute(query.distinct()).scalars())
@@ -210,7 +210,7 @@ def _fills(conn: Connection, iid: str, now: datetime, bot: str | None) -> list[F
             order_legs.c.instrument_id.in_(ids),
             order_legs.c.status == "filled",
             order_legs.c.fill_price.is_not(None),
-            order_legs.c.order_row_id.in_(select(orders.c.id).where(of_bot(bot))),
+            legs_of_bot(bot),
         )
     ).all()
     for leg_id, side, amount, price, noticed in legs:

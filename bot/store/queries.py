@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, case, exists, func, or_, select, true
 
 from bot.domain.statuses import CycleStatus, OrderStatus
-from bot.store.models import cycles, orders, signals
+from bot.store.models import cycles, order_legs, orders, signals
 from bot.store.records import ACTED_STATUSES
 
 
@@ -42,6 +42,14 @@ def of_bot(bot: str | None) -> ColumnElement[bool]:
     """Order rows of `bot` (its JOBSTORE_TABLE), and rows written before orders said whose they were; every row
     when `bot` is None. Bots sharing one metrics DB must not block, or settle, each other's orders."""
     return true() if bot is None else or_(orders.c.bot == bot, orders.c.bot.is_(None))
+
+
+def legs_of_bot(bot: str | None) -> ColumnElement[bool]:
+    """Stop-loss / take-profit legs whose entry is an order row of `bot` (see `of_bot`): one primary-key look-up
+    per candidate leg, not a scan of the orders table."""
+    if bot is None:
+        return true()
+    return exists().where(orders.c.id == order_legs.c.order_row_id, of_bot(bot))
 
 
 def acted(instrument_id: str, side: str, signal_bar_time: str | None, bot: str | None = None) -> Select[Any]:
