@@ -67,19 +67,23 @@ class BacktestConfig:
     default_quantity: Decimal = Decimal(1)
     limits: RiskLimits = field(default_factory=lambda: RiskLimits(20, 10, Decimal(50), Decimal(0)))
     timezone: str = "UTC"  # the trading day of DAILY_LOSS_LIMIT
-    currency: str = ""  # the account currency for exposure estimates ("" = the price's currency)
+    currency: str = ""  # the account's (`--currency`): USDJPY is then 1 USD a unit, its P&L converted ("" = none)
     stop_loss_pct: float = 0.0  # STOP_LOSS_PCT / TAKE_PROFIT_PCT, worked within each bar (protection.py)
     take_profit_pct: float = 0.0
 
     @classmethod
-    def from_settings(cls, s: Settings, *, cash: float, commission: float, spread_bps: float) -> BacktestConfig:
+    def from_settings(
+        cls, s: Settings, *, cash: float, commission: float, spread_bps: float, currency: str = ""
+    ) -> BacktestConfig:
         """The live settings: ALLOW_SHORT, DEFAULT_QUANTITY, the four risk limits, TIMEZONE, STOP_LOSS_PCT and
         TAKE_PROFIT_PCT."""
         limits = RiskLimits(
             s.max_open_positions, s.max_orders_per_cycle, s.max_exposure_pct_per_asset_type, s.daily_loss_limit
         )
         stop, take = float(s.stop_loss_pct), float(s.take_profit_pct)
-        return cls(cash, commission, spread_bps, s.allow_short, s.default_quantity, limits, s.timezone, "", stop, take)
+        return cls(
+            cash, commission, spread_bps, s.allow_short, s.default_quantity, limits, s.timezone, currency, stop, take
+        )
 
 
 def default_rules(item: WatchItem, quantity: Decimal) -> InstrumentRules:
@@ -164,8 +168,13 @@ def run_backtest(
     raw, params, check = strategy.strategy.decide, strategy.params, strategy.check
     tz = ZoneInfo(config.timezone) if config.limits.daily_loss_limit > 0 else None
 
+    per_price = frozenset(item.id for item in items if not worth_its_price(item, config.currency))
     broker = SimBroker(
-        config.cash, commission=config.commission, spread_bps=config.spread_bps, currency=config.currency
+        config.cash,
+        commission=config.commission,
+        spread_bps=config.spread_bps,
+        currency=config.currency,
+        per_price=per_price,
     )
     risk = _Risk(config, items, item_rules, broker)
     result = _empty_result(strategy, config.cash)

@@ -1,5 +1,6 @@
 """`python main.py backtest [--from DATE] [--to DATE] [--data DIR] [--cash X] [--commission X] [--spread-bps N]
-[--json] [--report PATH] [--sweep JSON]`: the live strategy, planner and risk limits over historical bars (DESIGN §6d).
+[--currency CCY] [--json] [--report PATH] [--sweep JSON]`: the live strategy, planner and risk limits over
+historical bars (DESIGN §6d).
 
 `--report PATH` also writes one offline HTML file (bot.report; plotly is the `report` extra, exit 2 without it).
 `--sweep '{"fast":[5,10],"slow":[30,50]}'` backtests every combination on every core and ranks them
@@ -68,6 +69,7 @@ def run_backtest_command(
         cash=_positive(args.cash, "--cash"),
         commission=_fraction(args.commission, "--commission"),
         spread_bps=_not_negative(args.spread_bps, "--spread-bps"),
+        currency=_currency(getattr(args, "currency", "")),
     )
     warmup = max(s.bars_needed for s in bound) if sweep_text else strategy.bars_needed
     store = None
@@ -97,6 +99,7 @@ def run_backtest_command(
         return 0
     result = run_backtest(strategy, settings.items, series, config, start=start)
     _record(settings, [result], len(settings.items), now, sweep=False)
+    _hint_currency(settings, config, result)
     if report_path:
         prices = {
             iid: (
@@ -237,3 +240,27 @@ def _pct(value: float | None) -> str:
 
 def _num(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
+
+
+def _currency(code: str | None) -> str:
+    """`--currency`: a three-letter code (upper-cased), or "" for none."""
+    code = (code or "").strip().upper()
+    if code and not (len(code) == 3 and code.isalpha() and code.isascii()):
+        raise ConfigError("--currency", f"{code!r} is not a three-letter currency code such as USD or EUR")
+    return code
+
+
+def _hint_currency(settings: Settings, config: BacktestConfig, result: BacktestResult) -> None:
+    """Exposure blocks with FX pairs and no `--currency`: likely a pair quoted in another currency than the cash."""
+    from bot.domain import RiskRule
+    from bot.risk.exposure import FX_TYPES
+
+    if config.currency or RiskRule.MAX_EXPOSURE_PCT_PER_ASSET_TYPE not in result.blocked_by:
+        return
+    if any(item.asset_type in FX_TYPES for item in settings.items):
+        print(
+            "note: without --currency every price is taken in the cash's currency, so a pair quoted in another one "
+            "counts its notional in that one (10,000 USDJPY at 140 = 1.4 million); --currency with your account's "
+            "currency (e.g. USD) values the pairs based in it (USDJPY) and converts their P&L",
+            file=sys.stderr,
+        )

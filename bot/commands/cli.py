@@ -19,8 +19,8 @@ USAGE_EPILOG = """commands:
   status [--json]                                        account value, today's P&L, positions, orders, cycles
   sim-reset                                              local mode: remove the simulator's saved paper account
   report [--days N] [--out PATH]                         live history as an offline HTML report (report extra)
-  backtest [--from DATE] [--to DATE] [--data DIR] [--cash X] [--commission X] [--spread-bps N] [--json]
-           [--report PATH] [--sweep JSON]
+  backtest [--from DATE] [--to DATE] [--data DIR] [--cash X] [--commission X] [--spread-bps N]
+           [--currency CCY] [--json] [--report PATH] [--sweep JSON]
                                                          the strategy over historical bars, same code as live
 """
 
@@ -72,6 +72,9 @@ def add_backtest_parser(commands: Any) -> None:
         "--commission", type=float, default=0.0, metavar="X", help="per fill, a fraction of its value (0.001 = 0.1%%)"
     )
     backtest.add_argument("--spread-bps", type=float, default=0.0, metavar="N", help="bid/ask spread, basis points")
+    backtest.add_argument(
+        "--currency", default="", metavar="CCY", help="the cash's currency (e.g. USD): USDJPY's P&L is then converted"
+    )
     backtest.add_argument("--json", action="store_true", help="print one JSON object (DESIGN §6d)")
     backtest.add_argument("--report", metavar="PATH", help="also write an offline HTML report (needs the report extra)")
     backtest.add_argument(

@@ -109,6 +109,26 @@ def test_the_summary_and_trades_table(env, tmp_path: Path, capsys) -> None:
     assert "2024-01-02 09:04:00" in row and " 11.50575 " in row and " 10.49475 " in row  # half of 10 bp each way
 
 
+def test_a_currency_code_is_taken_in_any_case(env, tmp_path: Path, capsys) -> None:
+    data = write_csv(tmp_path / "bars")  # a stock: its prices are taken as they are whatever the currency
+    plain = backtest(capsys, "--data", str(data), "--json")
+    code, out, _ = backtest(capsys, "--data", str(data), "--json", "--currency", "usd")
+    assert code == 0 and json.loads(out)["trades"] == json.loads(plain[1])["trades"]
+
+
+def test_usdjpy_blocked_without_the_currency_gets_a_note_and_trades_with_it(
+    env, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    usdjpy = {"asset_type": "FxSpot", "uic": 42, "symbol": "USDJPY", "quantity": 10000}
+    monkeypatch.setenv("WATCHLIST", json.dumps([usdjpy]))
+    data = write_csv(tmp_path / "bars", "FxSpot_42.csv")  # the same closes, read as yen
+    code, out, err = backtest(capsys, "--data", str(data), "--cash", "100000")  # 110,000 "yen-dollars": 110%
+    assert code == 0 and "(MAX_EXPOSURE_PCT_PER_ASSET_TYPE 1)" in out and "--currency" in err
+    code, out, err = backtest(capsys, "--data", str(data), "--cash", "100000", "--currency", "USD", "--json")
+    [trade] = json.loads(out)["trades"]
+    assert code == 0 and err == "" and trade["pnl"] == pytest.approx(10000 * (10.5 - 11.5) / 10.5)  # in USD
+
+
 def test_the_summary_names_the_risk_limit_that_blocked_orders(env, tmp_path: Path, capsys) -> None:
     data = write_csv(tmp_path / "bars")
     code, out, _ = backtest(capsys, "--data", str(data), "--cash", "10")  # one share of ~10 is 100% of 10
@@ -148,6 +168,7 @@ def test_bars_come_from_the_local_bar_store_and_an_empty_one_says_to_download(en
         (["--cash", "0"], "--cash"),
         (["--commission", "2"], "--commission"),
         (["--spread-bps", "-1"], "--spread-bps"),
+        (["--currency", "dollars"], "--currency"),
     ],
 )
 def test_bad_flags_exit_2_naming_the_flag(env, tmp_path: Path, capsys, args: list[str], named: str) -> None:
